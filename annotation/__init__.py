@@ -1,0 +1,1 @@
+"""Label Studio: labelling config, push, pull and the ML backend."""

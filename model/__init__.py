@@ -1,0 +1,1 @@
+"""The passage-role classifier and source-mention tagger: loading, saving, predicting."""

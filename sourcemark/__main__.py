@@ -1,0 +1,5 @@
+"""``python -m sourcemark`` runs the command line."""
+
+from sourcemark.cli import main
+
+main()

@@ -1,0 +1,117 @@
+"""The ``sourcemark`` command. Commands are thin: parse arguments, call one library function, print.
+
+Stage commands (eval, train, score, ls, serve) live beside their stage and are
+registered here, so this file stays the one place that lists them.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from sourcemark import __version__
+from sourcemark.readers import DEFAULT_MAX_CHARS, ReadError, read_inputs
+
+app = typer.Typer(
+    help="Tag passages of conflict reporting as claim, attributed report, analysis, reader comment "
+    "or other, and flag every attributed source.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"sourcemark {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """sourcemark: passage roles and attributed sources in conflict reporting."""
+
+
+def err(message: str) -> None:
+    """One line on stderr, the way every command reports a problem."""
+    typer.echo(message, err=True)
+
+
+@app.command()
+def validate(
+    files: List[Path] = typer.Argument(..., help="Annotated-document JSONL files (FORMATS.md)."),
+    allow_unlabelled: bool = typer.Option(
+        False, "--allow-unlabelled", help="Accept passages without a label (segmenter output)."
+    ),
+    quiet_warnings: bool = typer.Option(False, "--no-warnings", help="Print errors only."),
+) -> None:
+    """Check annotated-document files: syntax, fields, label ids, offsets, order. Exit 1 on any error."""
+    from sourcemark.validation import ERROR, validate_file
+
+    errors = warnings = 0
+    for path in files:
+        for problem in validate_file(path, require_label=not allow_unlabelled):
+            if problem.level == ERROR:
+                errors += 1
+            else:
+                warnings += 1
+                if quiet_warnings:
+                    continue
+            typer.echo(str(problem))
+    err(f"{len(files)} file(s): {errors} error(s), {warnings} warning(s)")
+    raise typer.Exit(1 if errors else 0)
+
+
+@app.command()
+def segment(
+    inputs: List[str] = typer.Argument(..., help="Files, directories, glob patterns or - for stdin."),
+    out: str = typer.Option("-", "--out", "-o", help="Output JSONL (default: stdout)."),
+    max_chars: int = typer.Option(DEFAULT_MAX_CHARS, help="Skip documents longer than this."),
+) -> None:
+    """Split documents into passages (with the comment-section flag) and write them as JSONL."""
+    from sourcemark.jsonl import atomic_output, dumps_document
+    from sourcemark.segmentation import segment as segment_document
+
+    written = failed = 0
+    with atomic_output(out) as handle:
+        for result in read_inputs(inputs, max_chars=max_chars):
+            if isinstance(result, ReadError):
+                err(f"error: {result}")
+                failed += 1
+                continue
+            handle.write(dumps_document(segment_document(result)) + "\n")
+            written += 1
+    err(f"segmented {written} document(s), {failed} failed")
+    if written == 0:
+        raise typer.Exit(1)
+    raise typer.Exit(2 if failed else 0)
+
+
+def _register_stages() -> None:
+    """Add the commands that live with their stage."""
+    from sourcemark.eval import cli as eval_cli
+
+    app.command("eval")(eval_cli.eval_command)
+    app.command("compare")(eval_cli.compare_command)
+
+
+try:
+    _register_stages()
+except ImportError:  # a stage still being built: the core commands work without it
+    pass
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app(prog_name="sourcemark")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
