@@ -172,3 +172,19 @@ def segment(doc: Document) -> Document:
     """Return the document with its passages replaced by the segmenter's."""
     doc.passages = segment_text(doc.text, doc.meta)
     return doc
+
+
+def mark_sections(doc: Document) -> Document:
+    """Give passages that lack one a ``section`` flag, from the detected comment section.
+
+    Gold and corpus passages are cut by hand and carry no flag; the model needs
+    the same flag at training time as the segmenter gives at prediction time.
+    """
+    if all(p.section for p in doc.passages):
+        return doc
+    comment_start = find_comment_start(doc.text, list(iter_lines(doc.text)), doc.meta)
+    for p in doc.passages:
+        if not p.section:
+            in_comments = comment_start is not None and p.end > comment_start
+            p.extra["section"] = "comments" if in_comments else "body"
+    return doc

@@ -1,0 +1,227 @@
+"""The Python API every other stage uses: ``Annotator.load(dir).annotate(documents)``.
+
+A saved model directory is self-describing: encoder config and weights
+(safetensors), tokenizer, ``sourcemark.json`` (label maps, feature names,
+window settings, temperature, registry version, model version) and a model
+card. Loading checks all of it and says what is wrong.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+import torch
+
+from sourcemark.documents import Document, Passage, SourceMention
+from sourcemark.labels import ROLES, SOURCE_TYPES
+from sourcemark.model.decoding import decode_mentions
+from sourcemark.model.encoding import TAGS, build_windows
+from sourcemark.model.features import FEATURE_NAMES
+from sourcemark.model.network import SourcemarkNet, collate
+from sourcemark.model.registry import SourceRegistry, default_registry
+from sourcemark.segmentation import mark_sections, segment
+
+SETTINGS_FILE = "sourcemark.json"
+WEIGHTS_FILE = "model.safetensors"
+
+#: A registry match covering at least this share of a mention decides its type.
+REGISTRY_OVERRIDE_SHARE = 0.6
+
+
+class ModelLoadError(RuntimeError):
+    """A model directory is missing files or was made for other labels."""
+
+
+@dataclass
+class ModelSettings:
+    """What a saved model needs besides its weights; written as ``sourcemark.json``."""
+
+    model_version: str
+    backbone: str
+    max_length: int = 256
+    context: int = 32
+    temperature: float = 1.0
+    registry_version: str = ""
+    roles: list[str] = field(default_factory=lambda: list(ROLES))
+    source_types: list[str] = field(default_factory=lambda: list(SOURCE_TYPES))
+    tags: list[str] = field(default_factory=lambda: list(TAGS))
+    features: list[str] = field(default_factory=lambda: list(FEATURE_NAMES))
+    training: dict[str, Any] = field(default_factory=dict)
+
+    def check_labels(self, where: str) -> None:
+        """Refuse a model whose label maps differ from this version's label ids."""
+        for name, saved, current in (
+            ("roles", self.roles, list(ROLES)),
+            ("source_types", self.source_types, list(SOURCE_TYPES)),
+            ("tags", self.tags, list(TAGS)),
+            ("features", self.features, list(FEATURE_NAMES)),
+        ):
+            if saved != current:
+                raise ModelLoadError(
+                    f"{where}: its {name} label map {saved} does not match this version's {current}; "
+                    "retrain the model with this version of sourcemark"
+                )
+
+
+def _load_encoder(config_dir: str) -> torch.nn.Module:
+    from transformers import AutoConfig, AutoModel
+
+    config = AutoConfig.from_pretrained(config_dir)
+    return AutoModel.from_config(config)
+
+
+class Annotator:
+    """A trained model with its tokenizer, settings and source registry."""
+
+    def __init__(self, net: SourcemarkNet, tokenizer: Any, settings: ModelSettings,
+                 registry: SourceRegistry | None = None) -> None:
+        self.net = net.eval()
+        self.tokenizer = tokenizer
+        self.settings = settings
+        self.registry = registry or default_registry()
+
+    @property
+    def model_version(self) -> str:
+        return self.settings.model_version
+
+    @classmethod
+    def load(cls, directory: str | os.PathLike[str]) -> "Annotator":
+        """Load a saved model directory, checking every file it needs."""
+        path = Path(directory)
+        if not path.is_dir():
+            raise ModelLoadError(f"{path}: no such model directory")
+        for name in (SETTINGS_FILE, WEIGHTS_FILE, "config.json"):
+            if not (path / name).is_file():
+                raise ModelLoadError(f"{path}: not a sourcemark model directory (missing {name})")
+        try:
+            raw = json.loads((path / SETTINGS_FILE).read_text(encoding="utf-8"))
+            settings = ModelSettings(**raw)
+        except (json.JSONDecodeError, TypeError) as exc:
+            raise ModelLoadError(f"{path / SETTINGS_FILE}: unreadable settings ({exc})") from None
+        settings.check_labels(str(path / SETTINGS_FILE))
+        from safetensors.torch import load_file
+        from transformers import AutoTokenizer
+
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(str(path))
+        except (OSError, ValueError) as exc:
+            raise ModelLoadError(f"{path}: tokenizer files missing or broken ({exc})") from None
+        net = SourcemarkNet(_load_encoder(str(path)))
+        try:
+            missing, unexpected = net.load_state_dict(load_file(str(path / WEIGHTS_FILE)), strict=False)
+        except (RuntimeError, OSError) as exc:
+            raise ModelLoadError(f"{path / WEIGHTS_FILE}: weights do not fit the network ({exc})") from None
+        if missing or unexpected:
+            raise ModelLoadError(
+                f"{path / WEIGHTS_FILE}: weights do not fit the network "
+                f"(missing {missing[:3]}, unexpected {unexpected[:3]})"
+            )
+        return cls(net, tokenizer, settings)
+
+    def save(self, directory: str | os.PathLike[str]) -> None:
+        """Write weights, encoder config, tokenizer and settings into ``directory``."""
+        from safetensors.torch import save_file
+
+        path = Path(directory)
+        path.mkdir(parents=True, exist_ok=True)
+        state = {k: v.detach().contiguous() for k, v in self.net.state_dict().items()}
+        save_file(state, str(path / WEIGHTS_FILE))
+        self.net.encoder.config.save_pretrained(str(path))
+        self.tokenizer.save_pretrained(str(path))
+        self.settings.registry_version = self.registry.version
+        (path / SETTINGS_FILE).write_text(json.dumps(asdict(self.settings), indent=2) + "\n", encoding="utf-8")
+
+    # ------------------------------------------------------------------ prediction
+
+    def logits(self, docs: list[Document], batch_size: int = 16) -> list[dict[str, Any]]:
+        """Raw role logits and tag probabilities for documents that already have passages.
+
+        Returns one dict per document: ``role_logits`` (passages x roles) and
+        per-passage token tag ids, tag scores and offsets. Windows are sorted by
+        length so padding stays small.
+        """
+        windows = [w for i, d in enumerate(docs) for w in build_windows(
+            d, i, self.tokenizer, self.settings.max_length, self.settings.context)]
+        order = sorted(range(len(windows)), key=lambda k: len(windows[k].input_ids))
+        results = [{"role_logits": torch.zeros(len(d.passages), len(ROLES)),
+                    "tokens": [[] for _ in d.passages]} for d in docs]
+        pad = self.tokenizer.pad_token_id or 0
+        with torch.inference_mode():
+            for b in range(0, len(order), batch_size):
+                chunk = [windows[k] for k in order[b : b + batch_size]]
+                batch = collate([w.to_dict() for w in chunk], pad)
+                out = self.net(batch["input_ids"], batch["attention_mask"], batch["passage_batch"],
+                               batch["passage_spans"], batch["features"])
+                tag_probs = out["tag_logits"].softmax(-1)
+                tag_scores, tag_ids = tag_probs.max(-1)
+                row = 0
+                for w_pos, window in enumerate(chunk):
+                    for k, (s, e) in zip(window.passage_index, window.passage_spans):
+                        result = results[window.doc_index]
+                        result["role_logits"][k] = out["role_logits"][row]
+                        result["tokens"][k] = [
+                            (int(tag_ids[w_pos, t]), float(tag_scores[w_pos, t]), window.token_offsets[t])
+                            for t in range(s, e)
+                        ]
+                        row += 1
+        return results
+
+    def _mentions(self, doc: Document, tokens: list[tuple[int, float, tuple[int, int]]]) -> list[SourceMention]:
+        decoded = decode_mentions([t[0] for t in tokens], [t[1] for t in tokens], [t[2] for t in tokens])
+        mentions = []
+        for m in decoded:
+            mention = SourceMention(m.start, m.end, m.type, round(m.score, 4))
+            span = doc.text[m.start : m.end]
+            entry = self.registry.lookup(span)
+            if entry is not None:
+                mention.extra["registry_id"] = entry.id
+                match = max(self.registry.find(span), key=lambda x: x.end - x.start)
+                if (match.end - match.start) >= REGISTRY_OVERRIDE_SHARE * len(span.strip()):
+                    mention.type = entry.type
+            mentions.append(mention)
+        return mentions
+
+    def _predict_chunk(self, docs: list[Document], batch_size: int) -> list[Document]:
+        results = self.logits(docs, batch_size)
+        out = []
+        for doc, result in zip(docs, results):
+            probs = (result["role_logits"] / self.settings.temperature).softmax(-1)
+            passages = []
+            for k, passage in enumerate(doc.passages):
+                p = probs[k]
+                best = int(p.argmax())
+                passages.append(Passage(
+                    start=passage.start, end=passage.end, label=ROLES[best],
+                    sources=self._mentions(doc, result["tokens"][k]),
+                    score=round(float(p[best]), 4),
+                    probs={r: round(float(p[i]), 4) for i, r in enumerate(ROLES)},
+                    extra={k2: v for k2, v in passage.extra.items() if k2 == "section"},
+                ))
+            out.append(Document(doc.doc_id, doc.text, dict(doc.meta), passages, self.model_version))
+        return out
+
+    def annotate(self, documents: Iterable[Document], batch_size: int = 16,
+                 docs_per_chunk: int = 32, resegment: bool = False) -> Iterator[Document]:
+        """Predict roles and mentions, streaming: documents are read and yielded in chunks.
+
+        Documents without passages (or all, with ``resegment``) are segmented
+        first; documents with passages keep their boundaries (gold evaluation).
+        """
+        chunk: list[Document] = []
+        for doc in documents:
+            working = Document(doc.doc_id, doc.text, dict(doc.meta),
+                               [] if resegment else [Passage(p.start, p.end, extra=dict(p.extra))
+                                                     for p in doc.passages])
+            if not working.passages:
+                segment(working)
+            chunk.append(mark_sections(working))
+            if len(chunk) >= docs_per_chunk:
+                yield from self._predict_chunk(chunk, batch_size)
+                chunk = []
+        if chunk:
+            yield from self._predict_chunk(chunk, batch_size)

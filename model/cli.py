@@ -1,0 +1,47 @@
+"""``sourcemark score``: batch-score articles with a trained model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from sourcemark.readers import DEFAULT_MAX_CHARS
+
+
+def score_command(
+    inputs: List[str] = typer.Argument(..., help="Files, directories, glob patterns or - (stdin)."),
+    model: Path = typer.Option(..., "--model", help="A trained model directory (sourcemark train --out)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Predictions JSONL; an existing file is resumed."),
+    summary: Optional[Path] = typer.Option(None, "--summary", help="Per-article summary CSV."),
+    errors: Optional[Path] = typer.Option(None, "--errors", help="JSONL of documents that failed, with reasons."),
+    max_chars: int = typer.Option(DEFAULT_MAX_CHARS, help="Documents longer than this fail."),
+    batch_size: int = typer.Option(16, help="Windows per forward pass."),
+    quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
+) -> None:
+    """Score articles into a predictions file. Exit 0: all scored; 2: some failed; 1: fatal error."""
+    from sourcemark.model.annotator import Annotator, ModelLoadError
+    from sourcemark.model.batch import score_documents, write_summary_csv
+
+    try:
+        annotator = Annotator.load(model)
+    except ModelLoadError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1)
+    try:
+        stats = score_documents(annotator, inputs, out, errors, max_chars=max_chars,
+                                batch_size=batch_size, progress=not quiet)
+        if summary is not None:
+            write_summary_csv(out, summary)
+    except OSError as exc:
+        typer.echo(f"error: cannot write output: {exc}", err=True)
+        raise typer.Exit(1)
+    typer.echo(
+        f"scored {stats.scored}, skipped {stats.skipped} (already in {out}), failed {stats.failed} "
+        f"in {stats.seconds:.1f}s ({stats.passages / max(stats.seconds, 1e-9):.0f} passages/s)",
+        err=True,
+    )
+    if stats.failed and errors is None:
+        typer.echo("some documents failed: rerun with --errors FILE to keep the reasons", err=True)
+    raise typer.Exit(2 if stats.failed else 0)

@@ -1,0 +1,154 @@
+"""Documents to model inputs: windows of whole passages, each with its context.
+
+A passage's role depends on its neighbours, so passages are not encoded one
+by one. The document's passages are packed, in order, into windows of up to
+``max_length`` tokens: a run of *target* passages (predicted and trained on)
+with a few passages of context either side (encoded, not predicted). Each
+passage ends with ``[SEP]`` so the encoder sees the boundaries. Every token is
+encoded about once, and one forward pass serves the role head and the source
+tagger.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+from sourcemark.documents import Document
+from sourcemark.labels import ROLES, SOURCE_TYPES
+from sourcemark.model.features import document_features
+
+IGNORE = -100
+
+#: BIO tags: O, then B-/I- for every source type, in SOURCE_TYPES order.
+TAGS: tuple[str, ...] = ("O",) + tuple(f"{p}-{t}" for t in SOURCE_TYPES for p in ("B", "I"))
+ROLE_INDEX = {r: i for i, r in enumerate(ROLES)}
+
+
+def tag_id(prefix: str, kind: str) -> int:
+    """Index of ``B-kind`` or ``I-kind`` in TAGS."""
+    return 1 + 2 * SOURCE_TYPES.index(kind) + (0 if prefix == "B" else 1)
+
+
+@dataclass
+class TokenizedPassage:
+    """A passage's word-piece ids and their character offsets in the document."""
+
+    ids: list[int]
+    offsets: list[tuple[int, int]]
+    tags: list[int]
+
+
+@dataclass
+class Window:
+    """One encoder input: token ids, the target passages' token spans, labels and offsets."""
+
+    doc_index: int
+    input_ids: list[int]
+    token_offsets: list[tuple[int, int]]
+    passage_index: list[int] = field(default_factory=list)
+    passage_spans: list[tuple[int, int]] = field(default_factory=list)
+    features: list[list[float]] = field(default_factory=list)
+    roles: list[int] = field(default_factory=list)
+    tags: list[int] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "doc_index": self.doc_index,
+            "input_ids": self.input_ids,
+            "token_offsets": [list(o) for o in self.token_offsets],
+            "passage_index": self.passage_index,
+            "passage_spans": [list(s) for s in self.passage_spans],
+            "features": self.features,
+            "roles": self.roles,
+            "tags": self.tags,
+        }
+
+
+def _passage_tags(offsets: Sequence[tuple[int, int]], mentions: Sequence[Any]) -> list[int]:
+    tags = [0] * len(offsets)
+    for mention in mentions:
+        first = True
+        for i, (a, b) in enumerate(offsets):
+            if a < mention.end and b > mention.start:
+                tags[i] = tag_id("B" if first else "I", mention.type)
+                first = False
+    return tags
+
+
+def tokenize_passages(doc: Document, tokenizer: Any, max_tokens: int) -> list[TokenizedPassage]:
+    """Word pieces of every passage, with document offsets and gold BIO tags."""
+    texts = [doc.text[p.start : p.end] for p in doc.passages]
+    if not texts:
+        return []
+    enc = tokenizer(texts, add_special_tokens=False, return_offsets_mapping=True,
+                    truncation=True, max_length=max_tokens)
+    out = []
+    for passage, ids, offsets in zip(doc.passages, enc["input_ids"], enc["offset_mapping"]):
+        if not ids:
+            ids, offsets = [tokenizer.unk_token_id], [(0, passage.end - passage.start)]
+        doc_offsets = [(passage.start + a, passage.start + b) for a, b in offsets]
+        out.append(TokenizedPassage(list(ids), doc_offsets, _passage_tags(doc_offsets, passage.sources)))
+    return out
+
+
+def _context(pieces: list[TokenizedPassage], budget: int, left: bool) -> tuple[list[int], list[tuple[int, int]]]:
+    ids: list[int] = []
+    offsets: list[tuple[int, int]] = []
+    for piece in pieces:
+        chunk_ids, chunk_off = piece.ids, piece.offsets
+        room = budget - len(ids) - 1
+        if room <= 0:
+            break
+        if len(chunk_ids) > room:
+            chunk_ids = chunk_ids[-room:] if left else chunk_ids[:room]
+            chunk_off = chunk_off[-room:] if left else chunk_off[:room]
+        if left:
+            ids = chunk_ids + [-1] + ids
+            offsets = chunk_off + [(-1, -1)] + offsets
+        else:
+            ids = ids + chunk_ids + [-1]
+            offsets = offsets + chunk_off + [(-1, -1)]
+    return ids, offsets
+
+
+def build_windows(
+    doc: Document,
+    doc_index: int,
+    tokenizer: Any,
+    max_length: int = 256,
+    context: int = 32,
+) -> list[Window]:
+    """Pack a document's passages into windows; every passage is a target exactly once."""
+    sep, cls = tokenizer.sep_token_id, tokenizer.cls_token_id
+    target_budget = max_length - 2 - 2 * context
+    pieces = tokenize_passages(doc, tokenizer, max_tokens=target_budget - 1)
+    features = document_features(doc) if doc.passages else []
+    windows: list[Window] = []
+    i = 0
+    while i < len(pieces):
+        j, used = i, 0
+        while j < len(pieces) and (j == i or used + len(pieces[j].ids) + 1 <= target_budget):
+            used += len(pieces[j].ids) + 1
+            j += 1
+        left_ids, left_off = _context(pieces[:i][::-1], context, left=True)
+        right_ids, right_off = _context(pieces[j:], context, left=False)
+        window = Window(doc_index, [cls] + left_ids, [(-1, -1)] + left_off)
+        window.tags = [IGNORE] * len(window.input_ids)
+        for k in range(i, j):
+            start = len(window.input_ids)
+            window.input_ids += pieces[k].ids + [-1]
+            window.token_offsets += pieces[k].offsets + [(-1, -1)]
+            window.tags += pieces[k].tags + [IGNORE]
+            window.passage_index.append(k)
+            window.passage_spans.append((start, start + len(pieces[k].ids)))
+            window.features.append(features[k])
+            label = doc.passages[k].label
+            window.roles.append(ROLE_INDEX[label] if label in ROLE_INDEX else IGNORE)
+        window.input_ids += right_ids + [-1]
+        window.token_offsets += right_off + [(-1, -1)]
+        window.tags += [IGNORE] * (len(right_ids) + 1)
+        window.input_ids = [sep if t == -1 else t for t in window.input_ids]
+        windows.append(window)
+        i = j
+    return windows

@@ -1,0 +1,52 @@
+"""Annotated documents to a Hugging Face ``datasets.Dataset`` of encoder windows.
+
+Each row is one window (see :mod:`sourcemark.model.encoding`) with a sample
+weight, so corrected documents pulled from Label Studio can count more than
+corpus documents.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any, Sequence
+
+import datasets
+
+from sourcemark.documents import Document
+from sourcemark.labels import ROLES
+from sourcemark.model.encoding import IGNORE, TAGS, build_windows
+from sourcemark.segmentation import mark_sections
+
+
+def windows_dataset(
+    docs: Sequence[Document], tokenizer: Any, max_length: int, context: int,
+    weights: Sequence[float] | None = None,
+) -> datasets.Dataset:
+    """One row per window; ``weight`` is the weight of the window's document."""
+    rows: list[dict[str, Any]] = []
+    for i, doc in enumerate(docs):
+        mark_sections(doc)
+        for window in build_windows(doc, i, tokenizer, max_length, context):
+            row = window.to_dict()
+            row["weight"] = float(weights[i]) if weights is not None else 1.0
+            rows.append(row)
+    return datasets.Dataset.from_list(rows)
+
+
+def class_weights(counts: Counter, size: int, power: float = 0.5, cap: float = 10.0) -> list[float]:
+    """Inverse-frequency weights (softened by ``power``), mean 1 over seen classes, capped."""
+    total = sum(counts.values()) or 1
+    raw = [((total / counts[i]) ** power) if counts.get(i) else 0.0 for i in range(size)]
+    seen = [w for w in raw if w > 0]
+    mean = sum(seen) / len(seen) if seen else 1.0
+    return [min(w / mean, cap) if w > 0 else 1.0 for w in raw]
+
+
+def label_weights(dataset: datasets.Dataset) -> tuple[list[float], list[float]]:
+    """Class weights for roles and for BIO tags, from a windows dataset."""
+    roles: Counter = Counter()
+    tags: Counter = Counter()
+    for row in dataset:
+        roles.update(r for r in row["roles"] if r != IGNORE)
+        tags.update(t for t in row["tags"] if t != IGNORE)
+    return class_weights(roles, len(ROLES)), class_weights(tags, len(TAGS), power=0.3)

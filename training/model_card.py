@@ -1,0 +1,109 @@
+"""``MODEL_CARD.md`` generated from the training run itself, never written by hand."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any, Mapping
+
+from sourcemark.training.config import TrainConfig
+
+KNOWN_LIMITS = """\
+- Trained on a small corpus written for this project (mostly Syrian-war reporting, about a fifth
+  other conflicts) plus any corrections pulled from Label Studio; real articles in other styles,
+  other languages or machine-translated text will score lower.
+- English only. Passages longer than the window (about 190 word pieces) are truncated: mentions
+  past that point are not found.
+- Roles are decided per passage with a little context either side; a quotation continued across
+  several paragraphs may lose its attribution.
+- Source types of outlets the registry does not know are the model's guess from context.
+"""
+
+
+def _fmt(value: Any) -> str:
+    return f"{value:.3f}" if isinstance(value, float) else str(value)
+
+
+def _metric_row(name: str, metrics: Mapping[str, Any]) -> str:
+    def cell(key: str) -> str:
+        value = metrics.get(key)
+        ci = metrics.get(f"{key}_ci")
+        if value is None:
+            return "-"
+        return f"{value:.3f}" + (f" [{ci[0]:.3f}, {ci[1]:.3f}]" if ci else "")
+
+    return f"| {name} | {cell('role_macro_f1')} | {cell('role_accuracy')} | {cell('mention_f1')} |"
+
+
+def render_model_card(
+    *,
+    model_version: str,
+    config: TrainConfig,
+    counts: Mapping[str, Any],
+    data_hash: str,
+    seconds: float,
+    best_epoch: int,
+    temperature: float,
+    history: list[dict[str, Any]],
+    evaluations: Mapping[str, Mapping[str, Mapping[str, Any]]],
+    learning_curve: list[dict[str, Any]] | None = None,
+    registry_version: str = "",
+) -> str:
+    """The card as Markdown. ``evaluations`` maps dev-set name -> system name -> metrics."""
+    lines = [
+        f"# sourcemark model `{model_version}`",
+        "",
+        "Tags each passage of an article as `claim`, `attributed_report`, `analysis`, `reader_comment` "
+        "or `other` and marks attributed source mentions with their type (docs/ANNOTATION_GUIDE.md).",
+        "One encoder (`" + str(config.base_model) + "`), a role head on pooled passage tokens plus "
+        "structure features, and a BIO source tagger, trained jointly.",
+        "",
+        "## Training data",
+        "",
+        f"- data hash: `{data_hash}`",
+    ]
+    lines += [f"- {k.replace('_', ' ')}: {v}" for k, v in counts.items()]
+    lines += [
+        f"- source registry version: {registry_version}",
+        "",
+        "## Hyper-parameters",
+        "",
+        "| name | value |",
+        "|---|---|",
+    ]
+    lines += [f"| {k} | {_fmt(v)} |" for k, v in asdict(config).items()]
+    minutes = seconds / 60
+    lines += [
+        "",
+        f"Wall time: {minutes:.1f} min. Best epoch (dev role macro-F1): {best_epoch}. "
+        f"Temperature (fitted on the dev split): {temperature:.3f}.",
+        "",
+        "## Dev metrics (95% bootstrap CIs over documents)",
+    ]
+    for dev_name, systems in evaluations.items():
+        lines += ["", f"### {dev_name}", "", "| system | role macro-F1 | role accuracy | source-mention F1 |",
+                  "|---|---|---|---|"]
+        lines += [_metric_row(name, metrics) for name, metrics in systems.items()]
+    if history:
+        keys = [k for k in history[0] if k != "epoch"]
+        lines += ["", "## Training history", "", "| epoch | " + " | ".join(keys) + " |",
+                  "|---" * (len(keys) + 1) + "|"]
+        lines += [f"| {h['epoch']} | " + " | ".join(_fmt(h.get(k)) for k in keys) + " |" for h in history]
+    lines += ["", "## Learning curve", ""]
+    if learning_curve:
+        lines += ["| share of training data | documents | corpus dev role macro-F1 | corpus dev mention F1 |",
+                  "|---|---|---|---|"]
+        lines += [f"| {int(p['fraction'] * 100)}% | {p['documents']} | {_fmt(p['role_macro_f1'])} | "
+                  f"{_fmt(p['mention_f1'])} |" for p in learning_curve]
+    else:
+        lines += ["Not measured for this run (`sourcemark train --learning-curve` or "
+                  "`bench/learning_curve.py` measures it)."]
+    lines += ["", "## Known limits", "", KNOWN_LIMITS]
+    return "\n".join(lines)
+
+
+def write_model_card(out_dir: Path, **kwargs: Any) -> Path:
+    """Render and write ``MODEL_CARD.md`` into the model directory."""
+    path = Path(out_dir) / "MODEL_CARD.md"
+    path.write_text(render_model_card(**kwargs), encoding="utf-8")
+    return path

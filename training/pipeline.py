@@ -1,0 +1,124 @@
+"""What ``sourcemark train`` does, as one library call: train, compare, calibrate, document.
+
+Trains on the corpus (plus corrections), keeps the best epoch on the corpus
+dev split, scores the model and both baselines on the dev sets with
+confidence intervals, optionally measures a learning curve, and writes the
+model card and ``metrics.json`` into the model directory.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from sourcemark.documents import Document
+from sourcemark.model.annotator import Annotator
+from sourcemark.training.baselines import CueWordBaseline, TfidfBaseline
+from sourcemark.training.config import TrainConfig
+from sourcemark.training.corpus import REAL_DEV_FILE, load_documents
+from sourcemark.training.model_card import write_model_card
+from sourcemark.training.trainer import TrainResult, Trainer
+from sourcemark.jsonl import read_documents
+
+LEARNING_CURVE_FRACTIONS = (0.25, 0.5, 0.75, 1.0)
+
+
+def summarise(metrics: dict[str, Any]) -> dict[str, Any]:
+    """The headline numbers (with CIs) of an ``evaluate`` result."""
+    roles, sources = metrics["roles"], metrics["sources"]
+    out = {
+        "role_macro_f1": roles["macro_f1"],
+        "role_accuracy": roles["accuracy"],
+        "mention_f1": sources["f1"],
+    }
+    ci = metrics.get("ci", {})
+    for key, ci_key in (("role_macro_f1", "roles.macro_f1"), ("role_accuracy", "roles.accuracy"),
+                        ("mention_f1", "sources.f1")):
+        if ci_key in ci:
+            out[f"{key}_ci"] = ci[ci_key]
+    return out
+
+
+def evaluate_systems(
+    dev_sets: dict[str, list[Document]], annotator: Annotator, train_docs: Sequence[Document],
+    bootstrap: int = 1000, seed: int = 0,
+) -> dict[str, dict[str, dict[str, Any]]]:
+    """Model and baselines on every dev set, gold passage boundaries kept."""
+    from sourcemark.eval.metrics import evaluate
+
+    systems: dict[str, Any] = {
+        "sourcemark": annotator,
+        "tf-idf + logistic regression": TfidfBaseline().fit(train_docs),
+        "cue-word rules": CueWordBaseline(),
+    }
+    results: dict[str, dict[str, dict[str, Any]]] = {}
+    for name, docs in dev_sets.items():
+        if not docs:
+            continue
+        results[name] = {}
+        for system_name, system in systems.items():
+            predict = system.annotate if isinstance(system, Annotator) else system.predict
+            preds = list(predict(docs))
+            results[name][system_name] = summarise(evaluate(docs, preds, bootstrap=bootstrap, seed=seed))
+    return results
+
+
+def learning_curve(config: TrainConfig, train_docs: Sequence[Document], dev_docs: Sequence[Document],
+                   log: Callable[[str], None] = print) -> list[dict[str, Any]]:
+    """Dev scores when training on 25/50/75/100% of the training documents."""
+    from dataclasses import replace
+
+    from sourcemark.training.evaluation import dev_scores
+
+    points = []
+    for fraction in LEARNING_CURVE_FRACTIONS:
+        with tempfile.TemporaryDirectory() as tmp:
+            run = Trainer(replace(config, data_fraction=fraction), Path(tmp) / "curve", progress=False, log=log)
+            result = run.train(train_docs, dev_docs)
+            scores = dev_scores(Annotator.load(result.out_dir), dev_docs)
+        documents = max(1, round(len(train_docs) * fraction))
+        points.append({"fraction": fraction, "documents": documents, **scores})
+        log(f"learning curve {int(fraction * 100)}%: {scores}")
+    return points
+
+
+def train_model(
+    out_dir: Path,
+    config: TrainConfig,
+    data: Sequence[str] = ("bundled",),
+    dev: Sequence[str] = ("bundled",),
+    corrected: Sequence[str] = (),
+    real_dev: Path | None = REAL_DEV_FILE,
+    with_learning_curve: bool = False,
+    bootstrap: int = 1000,
+    progress: bool = True,
+    log: Callable[[str], None] = print,
+) -> TrainResult:
+    """Train, evaluate against baselines, write MODEL_CARD.md and metrics.json."""
+    train_docs = load_documents(data, "train")
+    dev_docs = load_documents(dev, "dev")
+    corrected_docs = [d for path in corrected for d in read_documents(path)]
+    if not train_docs and not corrected_docs:
+        raise ValueError("no training documents (check --data)")
+    corrected_ids = {d.doc_id for d in corrected_docs}
+    train_docs = [d for d in train_docs if d.doc_id not in corrected_ids]
+    result = Trainer(config, out_dir, progress=progress, log=log).train(train_docs, dev_docs, corrected_docs)
+    annotator = Annotator.load(out_dir)
+    dev_sets = {"corpus dev split": dev_docs}
+    if real_dev is not None and Path(real_dev).is_file():
+        dev_sets["real-article dev set"] = list(read_documents(real_dev))
+    evaluations = evaluate_systems(dev_sets, annotator, list(train_docs) + corrected_docs, bootstrap)
+    curve = learning_curve(config, train_docs, dev_docs, log) if with_learning_curve and dev_docs else None
+    write_model_card(
+        out_dir, model_version=result.model_version, config=config, counts=result.counts,
+        data_hash=result.data_hash, seconds=result.seconds, best_epoch=result.best_epoch,
+        temperature=result.temperature, history=result.history, evaluations=evaluations,
+        learning_curve=curve, registry_version=annotator.registry.version,
+    )
+    (Path(out_dir) / "metrics.json").write_text(json.dumps(
+        {"model_version": result.model_version, "evaluations": evaluations, "learning_curve": curve,
+         "history": result.history, "seconds": round(result.seconds, 1)}, indent=2) + "\n", encoding="utf-8")
+    return result
+

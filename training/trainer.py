@@ -1,0 +1,251 @@
+"""The training loop: joint role + source-tag training, dev evaluation each epoch, resumable.
+
+A hand-written loop rather than ``transformers.Trainer`` because a batch
+carries passage spans and structure features besides token ids, the metric
+that picks the best checkpoint is computed on whole documents, and a
+checkpoint must hold everything needed to resume (optimizer, schedule, RNG).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import random
+import shutil
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from sourcemark.documents import Document
+from sourcemark.model.annotator import Annotator, ModelSettings
+from sourcemark.model.backbone import resolve_backbone
+from sourcemark.model.calibration import fit_temperature
+from sourcemark.model.network import SourcemarkNet, collate
+from sourcemark.training.config import TrainConfig
+from sourcemark.training.dataset import label_weights, windows_dataset
+from sourcemark.training.evaluation import dev_scores
+
+CHECKPOINT_DIR = "checkpoint"
+
+
+@dataclass
+class TrainResult:
+    """What a run produced: where, which version, how long, and the dev history."""
+
+    out_dir: Path
+    model_version: str
+    seconds: float
+    best_epoch: int
+    best_dev: dict[str, float]
+    history: list[dict[str, Any]] = field(default_factory=list)
+    temperature: float = 1.0
+    data_hash: str = ""
+    counts: dict[str, Any] = field(default_factory=dict)
+
+
+def seed_everything(seed: int) -> None:
+    """Same seed, same run: Python, NumPy and torch generators."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def data_hash(docs: Sequence[Document]) -> str:
+    """A hash of the training documents, their labels and mentions, for the model card."""
+    digest = hashlib.sha256()
+    for doc in docs:
+        digest.update(json.dumps(doc.to_dict(), sort_keys=True, ensure_ascii=False).encode())
+    return digest.hexdigest()[:16]
+
+
+def _subsample(docs: list[Document], fraction: float, seed: int) -> list[Document]:
+    if fraction >= 1.0:
+        return docs
+    rng = random.Random(seed)
+    keep = max(1, round(len(docs) * fraction))
+    return sorted(rng.sample(docs, keep), key=lambda d: d.doc_id)
+
+
+class Trainer:
+    """Trains a SourcemarkNet on annotated documents and saves an Annotator directory."""
+
+    def __init__(self, config: TrainConfig, out_dir: str | os.PathLike[str], progress: bool = True,
+                 log: Callable[[str], None] = print) -> None:
+        self.config = config
+        self.out_dir = Path(out_dir)
+        self.progress = progress
+        self.log = log
+
+    # --------------------------------------------------------------- set-up
+    def _build(self) -> tuple[SourcemarkNet, Any]:
+        from transformers import AutoModel, AutoTokenizer
+
+        backbone = resolve_backbone(self.config.base_model)
+        tokenizer = AutoTokenizer.from_pretrained(backbone)
+        encoder = AutoModel.from_pretrained(backbone)
+        return SourcemarkNet(encoder), tokenizer
+
+    def _optimizer(self, net: SourcemarkNet, total_steps: int) -> tuple[torch.optim.Optimizer, Any]:
+        from transformers import get_linear_schedule_with_warmup
+
+        cfg = self.config
+        decay = lambda n: not (n.endswith("bias") or "LayerNorm" in n or "layer_norm" in n)  # noqa: E731
+        groups = []
+        for is_encoder, lr in ((True, cfg.learning_rate), (False, cfg.head_learning_rate)):
+            params = [(n, p) for n, p in net.named_parameters() if n.startswith("encoder.") == is_encoder]
+            groups.append({"params": [p for n, p in params if decay(n)], "lr": lr, "weight_decay": cfg.weight_decay})
+            groups.append({"params": [p for n, p in params if not decay(n)], "lr": lr, "weight_decay": 0.0})
+        optimizer = torch.optim.AdamW(groups)
+        warmup = int(total_steps * cfg.warmup_ratio)
+        return optimizer, get_linear_schedule_with_warmup(optimizer, warmup, max(total_steps, 1))
+
+    # --------------------------------------------------------------- checkpoints
+    def _checkpoint_path(self) -> Path:
+        return self.out_dir / CHECKPOINT_DIR / "state.pt"
+
+    def _save_checkpoint(self, state: dict[str, Any]) -> None:
+        path = self._checkpoint_path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        torch.save(state, tmp)
+        os.replace(tmp, path)
+
+    def _load_checkpoint(self) -> dict[str, Any] | None:
+        path = self._checkpoint_path()
+        if not path.is_file():
+            return None
+        state = torch.load(path, weights_only=False)
+        if state.get("fingerprint") != self.config.fingerprint():
+            self.log(f"ignoring {path}: it was made with other settings")
+            return None
+        return state
+
+    # --------------------------------------------------------------- the run
+    def train(self, train_docs: Sequence[Document], dev_docs: Sequence[Document],
+              corrected_docs: Sequence[Document] = ()) -> TrainResult:
+        """Train, evaluate on dev each epoch, keep the best epoch, calibrate, save."""
+        cfg = self.config
+        started = time.time()
+        if cfg.threads:
+            torch.set_num_threads(cfg.threads)
+        seed_everything(cfg.seed)
+        base = _subsample(list(train_docs), cfg.data_fraction, cfg.seed)
+        docs = base + list(corrected_docs)
+        weights = [1.0] * len(base) + [cfg.corrected_weight] * len(corrected_docs)
+        net, tokenizer = self._build()
+        dataset = windows_dataset(docs, tokenizer, cfg.max_length, cfg.context, weights)
+        role_w, tag_w = label_weights(dataset)
+        role_loss = nn.CrossEntropyLoss(weight=torch.tensor(role_w), reduction="none", ignore_index=-100)
+        tag_loss = nn.CrossEntropyLoss(weight=torch.tensor(tag_w), reduction="none", ignore_index=-100)
+        steps_per_epoch = (len(dataset) + cfg.batch_size - 1) // cfg.batch_size
+        total = steps_per_epoch * cfg.epochs
+        if cfg.max_steps:
+            total = min(total, cfg.max_steps)
+        optimizer, scheduler = self._optimizer(net, total)
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S")
+        version = f"{self.out_dir.name}-{stamp}-{data_hash(docs)[:6]}"
+        history: list[dict[str, Any]] = []
+        best = {"epoch": -1, "role_macro_f1": -1.0}
+        start_epoch, step = 0, 0
+        state = self._load_checkpoint()
+        if state is not None:
+            net.load_state_dict(state["net"])
+            optimizer.load_state_dict(state["optimizer"])
+            scheduler.load_state_dict(state["scheduler"])
+            torch.set_rng_state(state["torch_rng"])
+            random.setstate(state["py_rng"])
+            np.random.set_state(state["np_rng"])
+            start_epoch, step, history, best, version = (
+                state["epoch"] + 1, state["step"], state["history"], state["best"], state["version"])
+            self.log(f"resuming from epoch {start_epoch + 1} ({self._checkpoint_path()})")
+        settings = ModelSettings(model_version=version, backbone=str(cfg.base_model),
+                                 max_length=cfg.max_length, context=cfg.context,
+                                 training={"config": asdict(cfg)})
+        annotator = Annotator(net, tokenizer, settings)
+        pad = tokenizer.pad_token_id or 0
+        for epoch in range(start_epoch, cfg.epochs):
+            if cfg.max_steps and step >= cfg.max_steps:
+                break
+            net.train()
+            order = torch.randperm(len(dataset), generator=torch.Generator().manual_seed(cfg.seed + epoch))
+            bar = tqdm(range(steps_per_epoch), desc=f"epoch {epoch + 1}/{cfg.epochs}",
+                       disable=not self.progress, unit="batch")
+            running = 0.0
+            for b in bar:
+                if cfg.max_steps and step >= cfg.max_steps:
+                    break
+                rows = dataset.select(order[b * cfg.batch_size : (b + 1) * cfg.batch_size].tolist())
+                batch = collate(list(rows), pad)
+                out = net(batch["input_ids"], batch["attention_mask"], batch["passage_batch"],
+                          batch["passage_spans"], batch["features"])
+                window_w = torch.tensor(rows["weight"], dtype=torch.float32)
+                r_loss = role_loss(out["role_logits"], batch["roles"]) * window_w[batch["passage_batch"]]
+                r_mask = (batch["roles"] != -100).float()
+                t_raw = tag_loss(out["tag_logits"].transpose(1, 2), batch["tags"]) * window_w[:, None]
+                t_mask = (batch["tags"] != -100).float()
+                loss = r_loss.sum() / r_mask.sum().clamp(min=1) + \
+                    cfg.tag_loss_weight * t_raw.sum() / t_mask.sum().clamp(min=1)
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+                optimizer.step()
+                scheduler.step()
+                optimizer.zero_grad()
+                step += 1
+                running = 0.9 * running + 0.1 * loss.item() if b else loss.item()
+                bar.set_postfix(loss=f"{running:.3f}")
+            bar.close()
+            net.eval()
+            scores = dev_scores(annotator, dev_docs) if dev_docs else {}
+            record = {"epoch": epoch + 1, "step": step, "loss": round(running, 4), **scores}
+            history.append(record)
+            self.log("  ".join(f"{k}={v:.4f}" if isinstance(v, float) else f"{k}={v}" for k, v in record.items()))
+            metric = scores.get("role_macro_f1", float(epoch))
+            if metric > best["role_macro_f1"]:
+                best = {"epoch": epoch + 1, "role_macro_f1": metric, **scores}
+                annotator.save(self.out_dir)
+            self._save_checkpoint({
+                "fingerprint": cfg.fingerprint(), "epoch": epoch, "step": step, "history": history,
+                "best": best, "version": version, "net": net.state_dict(),
+                "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
+                "torch_rng": torch.get_rng_state(), "py_rng": random.getstate(),
+                "np_rng": np.random.get_state(),
+            })
+        if best["epoch"] < 0:  # no epoch ran (max_steps 0 epochs): save what we have
+            annotator.save(self.out_dir)
+        final = Annotator.load(self.out_dir)
+        temperature = calibrate(final, dev_docs) if dev_docs else 1.0
+        final.settings.temperature = temperature
+        final.settings.training.update({"history": history, "best_epoch": best["epoch"],
+                                        "data_hash": data_hash(docs)})
+        final.save(self.out_dir)
+        shutil.rmtree(self.out_dir / CHECKPOINT_DIR, ignore_errors=True)
+        counts = {"train_documents": len(base), "corrected_documents": len(corrected_docs),
+                  "dev_documents": len(dev_docs), "train_passages": sum(len(d.passages) for d in docs),
+                  "train_windows": len(dataset)}
+        return TrainResult(self.out_dir, version, time.time() - started, best["epoch"],
+                           {k: v for k, v in best.items() if k != "epoch"}, history, temperature,
+                           data_hash(docs), counts)
+
+
+def calibrate(annotator: Annotator, dev_docs: Sequence[Document]) -> float:
+    """Fit the temperature on the dev documents' role logits (gold passages)."""
+    from sourcemark.labels import ROLES
+
+    results = annotator.logits(list(dev_docs))
+    logits, labels = [], []
+    for doc, result in zip(dev_docs, results):
+        for k, passage in enumerate(doc.passages):
+            if passage.label in ROLES:
+                logits.append(result["role_logits"][k])
+                labels.append(ROLES.index(passage.label))
+    if not logits:
+        return 1.0
+    return round(fit_temperature(torch.stack(logits), torch.tensor(labels)), 4)
