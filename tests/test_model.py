@@ -1,0 +1,126 @@
+"""The model stage: real (tiny) training, save/load, determinism, resume, bad model directories."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from sourcemark.documents import Document
+from sourcemark.model.annotator import Annotator, ModelLoadError
+from sourcemark.training import trainer as trainer_module
+from sourcemark.training.trainer import Trainer
+from sourcemark.validation import ERROR, validate_record
+from conftest import tiny_config as _config
+from synthetic import synthetic_documents
+
+pytestmark = pytest.mark.slow
+
+
+def test_trained_model_beats_majority_and_writes_valid_documents(trained) -> None:
+    out, dev = trained
+    annotator = Annotator.load(out)
+    predictions = list(annotator.annotate(dev))
+    gold = [p.label for d in dev for p in d.passages]
+    predicted = [p.label for d in predictions for p in d.passages]
+    accuracy = sum(g == p for g, p in zip(gold, predicted)) / len(gold)
+    majority = Counter(gold).most_common(1)[0][1] / len(gold)
+    assert accuracy > majority + 0.2, (accuracy, majority)
+    for doc in predictions:
+        assert doc.model_version == annotator.model_version
+        problems = [p for p in validate_record(doc.to_dict(), "pred") if p.level == ERROR]
+        assert problems == []
+        for p in doc.passages:
+            assert abs(sum(p.probs.values()) - 1.0) < 1e-3 and p.score == max(p.probs.values())
+
+
+def test_saved_directory_is_self_describing(trained) -> None:
+    out, _ = trained
+    names = {p.name for p in out.iterdir()}
+    assert {"model.safetensors", "config.json", "sourcemark.json", "tokenizer.json"} <= names
+    settings = json.loads((out / "sourcemark.json").read_text())
+    assert settings["roles"][0] == "claim" and settings["temperature"] > 0
+    assert settings["registry_version"]
+    assert not (out / "checkpoint").exists()
+
+
+def test_save_load_round_trip_gives_identical_outputs(trained, tmp_path: Path) -> None:
+    out, dev = trained
+    first = Annotator.load(out)
+    first.save(tmp_path / "copy")
+    second = Annotator.load(tmp_path / "copy")
+    a = [d.to_dict() for d in first.annotate(dev)]
+    b = [d.to_dict() for d in second.annotate(dev)]
+    assert a == b
+
+
+def test_unsegmented_input_is_segmented(trained) -> None:
+    out, _ = trained
+    doc = Document("raw", "SOHR said 12 people died in Homs. It is likely to get worse.\n\n2 Comments\nlol no\n")
+    (pred,) = Annotator.load(out).annotate([doc])
+    assert [pred.text[p.start : p.end] for p in pred.passages] == [
+        "SOHR said 12 people died in Homs.", "It is likely to get worse.", "2 Comments", "lol no"]
+    assert pred.passages[-1].section == "comments"
+
+
+def test_training_is_deterministic_for_a_seed(tiny_backbone: Path, tmp_path: Path) -> None:
+    train = synthetic_documents(8, seed=3)
+    states = []
+    for name in ("a", "b"):
+        Trainer(_config(tiny_backbone, epochs=1, max_steps=3), tmp_path / name, progress=False,
+                log=lambda m: None).train(train, [])
+        states.append((tmp_path / name / "model.safetensors").read_bytes())
+    assert states[0] == states[1]
+
+
+def test_interrupted_training_resumes(tiny_backbone: Path, tmp_path: Path, monkeypatch) -> None:
+    train, dev = synthetic_documents(8, seed=4), synthetic_documents(2, seed=5)
+    config = _config(tiny_backbone, epochs=2)
+    Trainer(config, tmp_path / "straight", progress=False, log=lambda m: None).train(train, dev)
+
+    real_scores = trainer_module.dev_scores
+    calls = {"n": 0}
+
+    def crash_on_second_epoch(annotator, docs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt("simulated kill")
+        return real_scores(annotator, docs)
+
+    monkeypatch.setattr(trainer_module, "dev_scores", crash_on_second_epoch)
+    with pytest.raises(KeyboardInterrupt):
+        Trainer(config, tmp_path / "resumed", progress=False, log=lambda m: None).train(train, dev)
+    assert (tmp_path / "resumed" / "checkpoint" / "state.pt").is_file()
+    monkeypatch.setattr(trainer_module, "dev_scores", real_scores)
+    messages: list[str] = []
+    Trainer(config, tmp_path / "resumed", progress=False, log=messages.append).train(train, dev)
+    assert any("resuming from epoch 2" in m for m in messages)
+    straight = (tmp_path / "straight" / "model.safetensors").read_bytes()
+    resumed = (tmp_path / "resumed" / "model.safetensors").read_bytes()
+    assert straight == resumed
+
+
+def test_bad_model_directories(trained, tmp_path: Path) -> None:
+    out, _ = trained
+    with pytest.raises(ModelLoadError, match="no such model directory"):
+        Annotator.load(tmp_path / "missing")
+    broken = tmp_path / "broken"
+    shutil.copytree(out, broken)
+    (broken / "model.safetensors").unlink()
+    with pytest.raises(ModelLoadError, match="missing model.safetensors"):
+        Annotator.load(broken)
+    relabelled = tmp_path / "relabelled"
+    shutil.copytree(out, relabelled)
+    settings = json.loads((relabelled / "sourcemark.json").read_text())
+    settings["roles"] = ["claim", "opinion", "analysis", "reader_comment", "other"]
+    (relabelled / "sourcemark.json").write_text(json.dumps(settings))
+    with pytest.raises(ModelLoadError, match="roles label map"):
+        Annotator.load(relabelled)
+    garbage = tmp_path / "garbage"
+    shutil.copytree(out, garbage)
+    (garbage / "model.safetensors").write_bytes(b"not weights")
+    with pytest.raises(ModelLoadError, match="weights"):
+        Annotator.load(garbage)
