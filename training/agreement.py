@@ -1,0 +1,140 @@
+"""The corpus's second labelling pass: blind re-labelling of a random sample, and agreement.
+
+``sample`` writes a random share of passages with their neighbours for
+context but without labels or mentions; a second annotator labels them
+(``relabel.jsonl``: ``{"item", "label", "sources": [{"text", "type"}]}``, a
+mention given by its exact text inside the passage). ``score`` computes
+Cohen's kappa for roles and F1 for mentions (overlapping span and same type)
+and writes ``agreement.json`` for the datasheet.
+
+``python -m sourcemark.training.agreement sample OUT.jsonl`` /
+``python -m sourcemark.training.agreement score ITEMS.jsonl RELABEL.jsonl``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+from pathlib import Path
+from typing import Any
+
+from sklearn.metrics import cohen_kappa_score
+
+from sourcemark.labels import ROLES, SOURCE_TYPES
+from sourcemark.segmentation import mark_sections
+from sourcemark.training.corpus import corpus_documents
+from sourcemark.training.corpus_stats import AGREEMENT_FILE
+
+
+def sample_items(share: float = 0.1, seed: int = 2026) -> list[dict[str, Any]]:
+    """A seeded random ``share`` of all corpus passages, with context, labels kept aside."""
+    items = []
+    for doc in corpus_documents():
+        mark_sections(doc)
+        for k, p in enumerate(doc.passages):
+            items.append({
+                "doc_id": doc.doc_id, "start": p.start, "end": p.end, "section": p.section,
+                "before": doc.text[doc.passages[k - 1].start : doc.passages[k - 1].end] if k else "",
+                "text": doc.text[p.start : p.end],
+                "after": doc.text[doc.passages[k + 1].start : doc.passages[k + 1].end] if k + 1 < len(doc.passages) else "",
+                "gold_label": p.label,
+                "gold_sources": [{"start": s.start - p.start, "end": s.end - p.start, "type": s.type} for s in p.sources],
+            })
+    rng = random.Random(seed)
+    chosen = sorted(rng.sample(range(len(items)), round(len(items) * share)))
+    return [dict(items[i], item=n) for n, i in enumerate(chosen)]
+
+
+def _mention_spans(text: str, sources: list[dict[str, Any]]) -> list[tuple[int, int, str]]:
+    spans = []
+    for s in sources:
+        if "start" in s:
+            spans.append((s["start"], s["end"], s["type"]))
+            continue
+        at = text.find(s["text"])
+        if at >= 0:
+            spans.append((at, at + len(s["text"]), s["type"]))
+    return spans
+
+
+def mention_f1(pairs: list[tuple[list, list]]) -> float:
+    """F1 of mentions, matched one-to-one when spans overlap and types agree."""
+    tp = n_a = n_b = 0
+    for first, second in pairs:
+        n_a, n_b = n_a + len(first), n_b + len(second)
+        used: set[int] = set()
+        for a in first:
+            for j, b in enumerate(second):
+                if j not in used and a[2] == b[2] and a[0] < b[1] and b[0] < a[1]:
+                    used.add(j)
+                    tp += 1
+                    break
+    if not n_a and not n_b:
+        return 1.0
+    precision, recall = tp / n_b if n_b else 0.0, tp / n_a if n_a else 0.0
+    return 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+
+
+def score(items: list[dict[str, Any]], relabels: list[dict[str, Any]]) -> dict[str, Any]:
+    """Agreement between the first labels (in ``items``) and the blind second pass."""
+    second = {r["item"]: r for r in relabels}
+    missing = [i["item"] for i in items if i["item"] not in second]
+    if missing:
+        raise ValueError(f"{len(missing)} items have no second label (first: {missing[:5]})")
+    bad = [r for r in relabels if r["label"] not in ROLES or any(s["type"] not in SOURCE_TYPES for s in r["sources"])]
+    if bad:
+        raise ValueError(f"second pass uses unknown label ids (item {bad[0]['item']})")
+    first_labels = [i["gold_label"] for i in items]
+    second_labels = [second[i["item"]]["label"] for i in items]
+    pairs = [(_mention_spans(i["text"], i["gold_sources"]), _mention_spans(i["text"], second[i["item"]]["sources"]))
+             for i in items]
+    agree = sum(a == b for a, b in zip(first_labels, second_labels))
+    return {
+        "share": 0.1, "passages": len(items),
+        "role_kappa": round(float(cohen_kappa_score(first_labels, second_labels, labels=list(ROLES))), 4),
+        "role_agreement": round(agree / len(items), 4),
+        "mention_f1": round(mention_f1(pairs), 4),
+        "role_disagreements": [
+            {"item": i["item"], "doc_id": i["doc_id"], "text": i["text"][:120], "first": a, "second": b}
+            for i, a, b in zip(items, first_labels, second_labels) if a != b
+        ],
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    s = sub.add_parser("sample")
+    s.add_argument("out")
+    s.add_argument("--share", type=float, default=0.1)
+    c = sub.add_parser("score")
+    c.add_argument("items")
+    c.add_argument("relabel")
+    c.add_argument("--resolved", type=int, default=0, help="disagreements fixed in the corpus afterwards")
+    args = parser.parse_args(argv)
+    if args.command == "sample":
+        items = sample_items(args.share)
+        blind = Path(args.out).with_suffix(".blind.jsonl")
+        with open(args.out, "w", encoding="utf-8") as full, open(blind, "w", encoding="utf-8") as hidden:
+            for item in items:
+                full.write(json.dumps(item, ensure_ascii=False) + "\n")
+                shown = {k: v for k, v in item.items() if not k.startswith("gold_")}
+                hidden.write(json.dumps(shown, ensure_ascii=False) + "\n")
+        print(f"{len(items)} passages sampled into {args.out}; the blind copy for the second annotator: {blind}")
+        return 0
+    items = [json.loads(line) for line in Path(args.items).read_text(encoding="utf-8").splitlines() if line.strip()]
+    relabels = [json.loads(line) for line in Path(args.relabel).read_text(encoding="utf-8").splitlines() if line.strip()]
+    result = score(items, relabels)
+    result["resolved"] = args.resolved
+    AGREEMENT_FILE.write_text(json.dumps({k: v for k, v in result.items() if k != "role_disagreements"}, indent=2) + "\n",
+                              encoding="utf-8")
+    print(json.dumps({k: v for k, v in result.items() if k != "role_disagreements"}, indent=2))
+    for d in result["role_disagreements"]:
+        print(f"item {d['item']} {d['doc_id']}: first {d['first']}, second {d['second']}: {d['text']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
