@@ -114,8 +114,9 @@ class Annotator:
         net = SourcemarkNet(_load_encoder(str(path)))
         try:
             missing, unexpected = net.load_state_dict(load_file(str(path / WEIGHTS_FILE)), strict=False)
-        except (RuntimeError, OSError) as exc:
-            raise ModelLoadError(f"{path / WEIGHTS_FILE}: weights do not fit the network ({exc})") from None
+        except Exception as exc:  # noqa: BLE001 - safetensors raises its own error types
+            raise ModelLoadError(f"{path / WEIGHTS_FILE}: unreadable weights or weights that do not fit "
+                                 f"the network ({type(exc).__name__}: {exc})") from None
         if missing or unexpected:
             raise ModelLoadError(
                 f"{path / WEIGHTS_FILE}: weights do not fit the network "

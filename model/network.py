@@ -18,15 +18,23 @@ from sourcemark.model.features import FEATURE_NAMES
 
 
 class SourcemarkNet(nn.Module):
-    """Encoder + role head + BIO tagger."""
+    """Encoder + role head + BIO tagger.
+
+    The role head sees three poolings of a passage's tokens: the mean, the
+    first token, and a learned attention pool (a cue such as "according to
+    SOHR" at the end of a long sentence is diluted in the mean but picked out
+    by attention), plus the structure features and the tagger's own evidence
+    that the passage contains a source mention.
+    """
 
     def __init__(self, encoder: nn.Module, dropout: float = 0.1) -> None:
         super().__init__()
         self.encoder = encoder
         hidden = int(encoder.config.hidden_size)
         self.dropout = nn.Dropout(dropout)
+        self.attention_scorer = nn.Linear(hidden, 1)
         self.role_head = nn.Sequential(
-            nn.Linear(2 * hidden + len(FEATURE_NAMES), hidden),
+            nn.Linear(3 * hidden + len(FEATURE_NAMES) + 1, hidden),
             nn.GELU(),
             nn.Dropout(dropout),
             nn.Linear(hidden, len(ROLES)),
@@ -44,21 +52,28 @@ class SourcemarkNet(nn.Module):
         """Role logits (one row per passage) and tag logits (per token)."""
         states = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
         states = self.dropout(states)
-        pooled = self.pool(states, passage_batch, passage_spans)
-        role_logits = self.role_head(torch.cat([pooled, features], dim=-1))
-        return {"role_logits": role_logits, "tag_logits": self.tag_head(states)}
+        tag_logits = self.tag_head(states)
+        mask = self.span_mask(states.shape[1], passage_spans).to(states.dtype)
+        rows = states[passage_batch]  # (P, L, H)
+        mention = (1.0 - tag_logits.softmax(-1)[..., 0])[passage_batch]  # P(token is in a mention)
+        evidence = (mention * mask).amax(dim=1, keepdim=True)
+        pooled = self.pool(rows, mask, passage_spans)
+        role_logits = self.role_head(torch.cat([pooled, features, evidence], dim=-1))
+        return {"role_logits": role_logits, "tag_logits": tag_logits}
 
     @staticmethod
-    def pool(states: torch.Tensor, passage_batch: torch.Tensor, spans: torch.Tensor) -> torch.Tensor:
-        """Mean of each passage's token states, concatenated with its first token's state."""
-        length = states.shape[1]
-        positions = torch.arange(length, device=states.device)
-        mask = (positions[None, :] >= spans[:, :1]) & (positions[None, :] < spans[:, 1:2])
-        mask = mask.to(states.dtype)
-        rows = states[passage_batch]  # (P, L, H)
+    def span_mask(length: int, spans: torch.Tensor) -> torch.Tensor:
+        """(P, L) booleans: which token positions belong to each passage."""
+        positions = torch.arange(length, device=spans.device)
+        return (positions[None, :] >= spans[:, :1]) & (positions[None, :] < spans[:, 1:2])
+
+    def pool(self, rows: torch.Tensor, mask: torch.Tensor, spans: torch.Tensor) -> torch.Tensor:
+        """Mean, first-token and attention pooling of each passage's token states."""
         mean = (rows * mask[:, :, None]).sum(1) / mask.sum(1, keepdim=True).clamp(min=1.0)
-        first = rows[torch.arange(rows.shape[0], device=states.device), spans[:, 0]]
-        return torch.cat([mean, first], dim=-1)
+        first = rows[torch.arange(rows.shape[0], device=rows.device), spans[:, 0]]
+        scores = self.attention_scorer(rows).squeeze(-1).masked_fill(mask == 0, float("-inf"))
+        attended = (scores.softmax(-1)[:, :, None] * rows).sum(1)
+        return torch.cat([mean, first, attended], dim=-1)
 
 
 def collate(windows: list[dict[str, Any]], pad_id: int) -> dict[str, torch.Tensor]:

@@ -96,16 +96,13 @@ def segment(
 
 def _register_stages() -> None:
     """Add the commands that live with their stage."""
+    from sourcemark.eval import cli as eval_cli
     from sourcemark.model import cli as model_cli
     from sourcemark.training import cli as training_cli
 
     app.command("train")(training_cli.train_command)
     app.command("baseline")(training_cli.baseline_command)
     app.command("score")(model_cli.score_command)
-    try:
-        from sourcemark.eval import cli as eval_cli
-    except ImportError:
-        return
     app.command("eval")(eval_cli.eval_command)
     app.command("compare")(eval_cli.compare_command)
 

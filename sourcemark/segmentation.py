@@ -25,6 +25,9 @@ _COMMENT_HEADER = re.compile(
       | load\s+more\s+comments.*
       | (show|view)\s+(all\s+)?\d*\s*comments?.*
       | reader\s+comments?\s*:?$
+      | (most\s+relevant|all|top|newest|oldest|latest)(\s+comments?)?\s*:?$                  # Facebook / Disqus sort bars
+      | comments?\s*[·•:|]\s*\d[\d,.]*k?$                                                    # "Comments · 94"
+      | \d[\d,.]*\s+comments?\s+(so\s+far|and\s+counting)$
       | join\s+the\s+discussion.*
       | what\s+do\s+you\s+think\??$
     )\s*$""",
@@ -59,12 +62,18 @@ def iter_lines(text: str) -> Iterator[Line]:
         position += len(raw)
 
 
+def opens_comment_section(line: str) -> bool:
+    """Does this line start a comment section ("12 Comments", "Leave a Reply", "X says:", a pingback)?"""
+    return bool(_COMMENT_HEADER.match(line) or _PINGBACK.match(line) or _SAYS.match(line))
+
+
 def is_comment_marker(line: str) -> bool:
-    """Does this line open or belong to the chrome of a comment section?"""
-    return bool(
-        _COMMENT_HEADER.match(line) or _PINGBACK.match(line) or _SAYS.match(line)
-        or _DISQUS_CHROME.match(line)
-    )
+    """Does this line open a comment section or belong to its chrome ("Reply", "3 hours ago")?
+
+    Chrome alone never opens a section: a "Share" button line also sits under
+    many article bodies.
+    """
+    return opens_comment_section(line) or bool(_DISQUS_CHROME.match(line))
 
 
 def find_comment_start(text: str, lines: list[Line], meta: dict | None = None) -> int | None:
@@ -79,7 +88,7 @@ def find_comment_start(text: str, lines: list[Line], meta: dict | None = None) -
         return meta[COMMENT_START_KEY]
     floor = int(len(text) * 0.25)
     for line in lines:
-        if line.start >= floor and is_comment_marker(text[line.start : line.end]):
+        if line.start >= floor and opens_comment_section(text[line.start : line.end]):
             return line.start
     return None
 

@@ -15,7 +15,7 @@ def dev_scores(annotator: Annotator, dev_docs: Sequence[Document]) -> dict[str, 
     predictions = list(annotator.annotate(dev_docs))
     metrics = evaluate(list(dev_docs), predictions, bootstrap=0)
     return {
-        "role_macro_f1": round(float(metrics["roles"]["macro_f1"]), 4),
-        "role_accuracy": round(float(metrics["roles"]["accuracy"]), 4),
-        "mention_f1": round(float(metrics["sources"]["f1"]), 4),
+        "role_macro_f1": round(float(metrics["roles"]["macro_f1"] or 0.0), 4),
+        "role_accuracy": round(float(metrics["roles"]["accuracy"] or 0.0), 4),
+        "mention_f1": round(float(metrics["sources"]["f1"] or 0.0), 4),
     }

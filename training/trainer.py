@@ -175,6 +175,7 @@ class Trainer:
             if cfg.max_steps and step >= cfg.max_steps:
                 break
             net.train()
+            epoch_started = time.time()
             order = torch.randperm(len(dataset), generator=torch.Generator().manual_seed(cfg.seed + epoch))
             bar = tqdm(range(steps_per_epoch), desc=f"epoch {epoch + 1}/{cfg.epochs}",
                        disable=not self.progress, unit="batch")
@@ -204,7 +205,8 @@ class Trainer:
             bar.close()
             net.eval()
             scores = dev_scores(annotator, dev_docs) if dev_docs else {}
-            record = {"epoch": epoch + 1, "step": step, "loss": round(running, 4), **scores}
+            record = {"epoch": epoch + 1, "step": step, "loss": round(running, 4),
+                      "seconds": round(time.time() - epoch_started, 1), **scores}
             history.append(record)
             self.log("  ".join(f"{k}={v:.4f}" if isinstance(v, float) else f"{k}={v}" for k, v in record.items()))
             metric = scores.get("role_macro_f1", float(epoch))
