@@ -53,26 +53,47 @@ class SourcemarkNet(nn.Module):
         states = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
         states = self.dropout(states)
         tag_logits = self.tag_head(states)
-        mask = self.span_mask(states.shape[1], passage_spans).to(states.dtype)
-        rows = states[passage_batch]  # (P, L, H)
-        mention = (1.0 - tag_logits.softmax(-1)[..., 0])[passage_batch]  # P(token is in a mention)
-        evidence = (mention * mask).amax(dim=1, keepdim=True)
-        pooled = self.pool(rows, mask, passage_spans)
-        role_logits = self.role_head(torch.cat([pooled, features, evidence], dim=-1))
+        owner, first_index = self.token_owners(states.shape[0], states.shape[1], passage_batch, passage_spans)
+        flat = states.reshape(-1, states.shape[-1])
+        keep = owner >= 0
+        tokens, index = flat[keep], owner[keep]
+        n = passage_spans.shape[0]
+        mention = 1.0 - tag_logits.reshape(-1, tag_logits.shape[-1]).softmax(-1)[keep][:, 0]
+        evidence = torch.zeros(n, dtype=states.dtype, device=states.device).scatter_reduce(
+            0, index, mention, reduce="amax", include_self=False)
+        pooled = self.pool(tokens, index, flat[first_index], n)
+        role_logits = self.role_head(torch.cat([pooled, features, evidence[:, None]], dim=-1))
         return {"role_logits": role_logits, "tag_logits": tag_logits}
 
     @staticmethod
-    def span_mask(length: int, spans: torch.Tensor) -> torch.Tensor:
-        """(P, L) booleans: which token positions belong to each passage."""
-        positions = torch.arange(length, device=spans.device)
-        return (positions[None, :] >= spans[:, :1]) & (positions[None, :] < spans[:, 1:2])
+    def token_owners(batch: int, length: int, passage_batch: torch.Tensor,
+                     spans: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """For every flattened token position, the passage it belongs to (-1: none), and each passage's first token."""
+        owner = torch.full((batch * length,), -1, dtype=torch.long, device=spans.device)
+        starts = passage_batch * length + spans[:, 0]
+        ends = passage_batch * length + spans[:, 1]
+        for k, (s, e) in enumerate(zip(starts.tolist(), ends.tolist())):
+            owner[s:e] = k
+        return owner, starts
 
-    def pool(self, rows: torch.Tensor, mask: torch.Tensor, spans: torch.Tensor) -> torch.Tensor:
-        """Mean, first-token and attention pooling of each passage's token states."""
-        mean = (rows * mask[:, :, None]).sum(1) / mask.sum(1, keepdim=True).clamp(min=1.0)
-        first = rows[torch.arange(rows.shape[0], device=rows.device), spans[:, 0]]
-        scores = self.attention_scorer(rows).squeeze(-1).masked_fill(mask == 0, float("-inf"))
-        attended = (scores.softmax(-1)[:, :, None] * rows).sum(1)
+    def pool(self, tokens: torch.Tensor, index: torch.Tensor, first: torch.Tensor, n: int) -> torch.Tensor:
+        """Mean, first-token and attention pooling of each passage's token states, in O(tokens).
+
+        ``tokens`` are the states of tokens that belong to a passage and
+        ``index`` their passage numbers; sums per passage are scatter-adds, so
+        no (passages x length x hidden) tensor is ever built.
+        """
+        hidden = tokens.shape[-1]
+        counts = torch.bincount(index, minlength=n).clamp(min=1).to(tokens.dtype)
+        mean = torch.zeros(n, hidden, dtype=tokens.dtype, device=tokens.device).index_add(0, index, tokens)
+        mean = mean / counts[:, None]
+        scores = self.attention_scorer(tokens).squeeze(-1)
+        top = torch.full((n,), float("-inf"), dtype=tokens.dtype, device=tokens.device).scatter_reduce(
+            0, index, scores, reduce="amax", include_self=True)
+        weights = (scores - top[index]).exp()
+        norm = torch.zeros(n, dtype=tokens.dtype, device=tokens.device).index_add(0, index, weights)
+        attended = torch.zeros(n, hidden, dtype=tokens.dtype, device=tokens.device).index_add(
+            0, index, weights[:, None] * tokens) / norm.clamp(min=1e-12)[:, None]
         return torch.cat([mean, first, attended], dim=-1)
 
 

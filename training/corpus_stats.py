@@ -115,6 +115,8 @@ def render_tables(all_stats: CorpusStats, train: CorpusStats, dev: CorpusStats) 
                   f"(raw agreement {agreement['role_agreement']:.3f})",
                   f"- source mentions: F1 {agreement['mention_f1']:.3f} (overlapping span, same type)",
                   f"- disagreements resolved by the guide's rules: {agreement.get('resolved', 0)}", ""]
+        if agreement.get("resolution"):
+            lines += [f"How they were resolved: {agreement['resolution']}", ""]
     return "\n".join(lines)
 
 
