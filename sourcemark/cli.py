@@ -96,6 +96,7 @@ def segment(
 
 def _register_stages() -> None:
     """Add the commands that live with their stage."""
+    from sourcemark.annotation import cli as annotation_cli
     from sourcemark.eval import cli as eval_cli
     from sourcemark.model import cli as model_cli
     from sourcemark.training import cli as training_cli
@@ -104,6 +105,8 @@ def _register_stages() -> None:
     app.command("baseline")(training_cli.baseline_command)
     app.command("score")(model_cli.score_command)
     app.command("eval")(eval_cli.eval_command)
+    app.add_typer(annotation_cli.ls_app, name="ls", help="Label Studio: push pre-labelled articles, pull corrections.")
+    app.command("serve")(annotation_cli.serve_command)
     app.command("compare")(eval_cli.compare_command)
 
 
