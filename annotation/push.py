@@ -26,6 +26,7 @@ from typing import Callable, Iterable, Iterator, Sequence
 from sourcemark.annotation.client import LabelStudioClient, check_project_config
 from sourcemark.annotation.config import DOC_ID_KEY, label_config
 from sourcemark.annotation.convert import document_to_prediction, document_to_task
+from sourcemark.streaming import chunked
 from sourcemark.documents import Document, FormatError
 from sourcemark.jsonl import iter_jsonl
 from sourcemark.readers import ReadError
@@ -127,17 +128,6 @@ def read_predictions(paths: Iterable[str]) -> Iterator[Document | ReadError]:
             yield ReadError(str(path), f"cannot read: {exc.strerror or exc}")
 
 
-def _chunks(items: Iterable[Document | ReadError], size: int) -> Iterator[list[Document | ReadError]]:
-    chunk: list[Document | ReadError] = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
-
-
 def push_documents(
     client: LabelStudioClient,
     project_ref: str,
@@ -163,7 +153,7 @@ def push_documents(
         echo(f"warning: project {stats.project_id} has {index.duplicates} task(s) with a doc_id already used by "
              "another task; predictions go to the first")
     seen: set[str] = set()
-    for chunk in _chunks(documents, chunk_size):
+    for chunk in chunked(documents, chunk_size):
         todo: list[Document] = []
         for item in chunk:
             if isinstance(item, ReadError):

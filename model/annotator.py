@@ -157,7 +157,7 @@ class Annotator:
                 chunk = [windows[k] for k in order[b : b + batch_size]]
                 batch = collate([w.to_dict() for w in chunk], pad)
                 out = self.net(batch["input_ids"], batch["attention_mask"], batch["passage_batch"],
-                               batch["passage_spans"], batch["features"])
+                               batch["passage_spans"], batch["features"], batch["token_type_ids"])
                 tag_probs = out["tag_logits"].softmax(-1)
                 tag_scores, tag_ids = tag_probs.max(-1)
                 row = 0

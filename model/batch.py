@@ -22,6 +22,7 @@ from typing import Iterable, Iterator
 
 from tqdm.auto import tqdm
 
+from sourcemark.streaming import chunked
 from sourcemark.documents import Document
 from sourcemark.jsonl import atomic_output, dumps_document, iter_jsonl
 from sourcemark.model.annotator import Annotator
@@ -81,17 +82,6 @@ class AppendLog:
             self.fd = None
 
 
-def _chunks(items: Iterable[Document | ReadError], size: int) -> Iterator[list[Document | ReadError]]:
-    chunk: list[Document | ReadError] = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
-
-
 def _error_line(where: str, doc_id: str | None, message: str) -> str:
     return json.dumps({"where": where, "doc_id": doc_id, "error": message}, ensure_ascii=False)
 
@@ -113,7 +103,7 @@ def score_documents(
     writer, error_log = AppendLog(out), AppendLog(errors)
     bar = tqdm(desc="scoring", unit="doc", disable=not progress)
     try:
-        for chunk in _chunks(read_inputs(inputs, max_chars=max_chars), chunk_size):
+        for chunk in chunked(read_inputs(inputs, max_chars=max_chars), chunk_size):
             todo: list[Document] = []
             error_lines: list[str] = []
             for item in chunk:

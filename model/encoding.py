@@ -32,11 +32,17 @@ def tag_id(prefix: str, kind: str) -> int:
 
 @dataclass
 class TokenizedPassage:
-    """A passage's word-piece ids and their character offsets in the document."""
+    """A passage's word-piece ids, their character offsets in the document, gold tags, segment type.
+
+    ``segment`` is 1 for passages in the comment section, 0 elsewhere: it is
+    fed to the encoder as the token type, a per-token signal the pretrained
+    model already knows ("a different segment of text").
+    """
 
     ids: list[int]
     offsets: list[tuple[int, int]]
     tags: list[int]
+    segment: int = 0
 
 
 @dataclass
@@ -51,6 +57,7 @@ class Window:
     features: list[list[float]] = field(default_factory=list)
     roles: list[int] = field(default_factory=list)
     tags: list[int] = field(default_factory=list)
+    token_types: list[int] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -62,6 +69,7 @@ class Window:
             "features": self.features,
             "roles": self.roles,
             "tags": self.tags,
+            "token_types": self.token_types,
         }
 
 
@@ -88,13 +96,16 @@ def tokenize_passages(doc: Document, tokenizer: Any, max_tokens: int) -> list[To
         if not ids:
             ids, offsets = [tokenizer.unk_token_id], [(0, passage.end - passage.start)]
         doc_offsets = [(passage.start + a, passage.start + b) for a, b in offsets]
-        out.append(TokenizedPassage(list(ids), doc_offsets, _passage_tags(doc_offsets, passage.sources)))
+        out.append(TokenizedPassage(list(ids), doc_offsets, _passage_tags(doc_offsets, passage.sources),
+                                    int(passage.section == "comments")))
     return out
 
 
-def _context(pieces: list[TokenizedPassage], budget: int, left: bool) -> tuple[list[int], list[tuple[int, int]]]:
+def _context(pieces: list[TokenizedPassage], budget: int,
+             left: bool) -> tuple[list[int], list[tuple[int, int]], list[int]]:
     ids: list[int] = []
     offsets: list[tuple[int, int]] = []
+    types: list[int] = []
     for piece in pieces:
         chunk_ids, chunk_off = piece.ids, piece.offsets
         room = budget - len(ids) - 1
@@ -103,13 +114,16 @@ def _context(pieces: list[TokenizedPassage], budget: int, left: bool) -> tuple[l
         if len(chunk_ids) > room:
             chunk_ids = chunk_ids[-room:] if left else chunk_ids[:room]
             chunk_off = chunk_off[-room:] if left else chunk_off[:room]
+        chunk_types = [piece.segment] * (len(chunk_ids) + 1)
         if left:
             ids = chunk_ids + [-1] + ids
             offsets = chunk_off + [(-1, -1)] + offsets
+            types = chunk_types + types
         else:
             ids = ids + chunk_ids + [-1]
             offsets = offsets + chunk_off + [(-1, -1)]
-    return ids, offsets
+            types = types + chunk_types
+    return ids, offsets, types
 
 
 def build_windows(
@@ -131,15 +145,17 @@ def build_windows(
         while j < len(pieces) and (j == i or used + len(pieces[j].ids) + 1 <= target_budget):
             used += len(pieces[j].ids) + 1
             j += 1
-        left_ids, left_off = _context(pieces[:i][::-1], context, left=True)
-        right_ids, right_off = _context(pieces[j:], context, left=False)
+        left_ids, left_off, left_types = _context(pieces[:i][::-1], context, left=True)
+        right_ids, right_off, right_types = _context(pieces[j:], context, left=False)
         window = Window(doc_index, [cls] + left_ids, [(-1, -1)] + left_off)
         window.tags = [IGNORE] * len(window.input_ids)
+        window.token_types = [0] + left_types
         for k in range(i, j):
             start = len(window.input_ids)
             window.input_ids += pieces[k].ids + [-1]
             window.token_offsets += pieces[k].offsets + [(-1, -1)]
             window.tags += pieces[k].tags + [IGNORE]
+            window.token_types += [pieces[k].segment] * (len(pieces[k].ids) + 1)
             window.passage_index.append(k)
             window.passage_spans.append((start, start + len(pieces[k].ids)))
             window.features.append(features[k])
@@ -148,6 +164,7 @@ def build_windows(
         window.input_ids += right_ids + [-1]
         window.token_offsets += right_off + [(-1, -1)]
         window.tags += [IGNORE] * (len(right_ids) + 1)
+        window.token_types += right_types + [0]
         window.input_ids = [sep if t == -1 else t for t in window.input_ids]
         windows.append(window)
         i = j

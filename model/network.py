@@ -48,9 +48,13 @@ class SourcemarkNet(nn.Module):
         passage_batch: torch.Tensor,
         passage_spans: torch.Tensor,
         features: torch.Tensor,
+        token_type_ids: torch.Tensor | None = None,
     ) -> dict[str, torch.Tensor]:
         """Role logits (one row per passage) and tag logits (per token)."""
-        states = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        inputs = {"input_ids": input_ids, "attention_mask": attention_mask}
+        if token_type_ids is not None and getattr(self.encoder.config, "type_vocab_size", 1) >= 2:
+            inputs["token_type_ids"] = token_type_ids
+        states = self.encoder(**inputs).last_hidden_state
         states = self.dropout(states)
         tag_logits = self.tag_head(states)
         owner, first_index = self.token_owners(states.shape[0], states.shape[1], passage_batch, passage_spans)
@@ -103,11 +107,14 @@ def collate(windows: list[dict[str, Any]], pad_id: int) -> dict[str, torch.Tenso
     input_ids = torch.full((len(windows), length), pad_id, dtype=torch.long)
     attention = torch.zeros((len(windows), length), dtype=torch.long)
     tags = torch.full((len(windows), length), -100, dtype=torch.long)
+    token_types = torch.zeros((len(windows), length), dtype=torch.long)
     passage_batch, spans, features, roles = [], [], [], []
     for b, w in enumerate(windows):
         n = len(w["input_ids"])
         input_ids[b, :n] = torch.tensor(w["input_ids"], dtype=torch.long)
         attention[b, :n] = 1
+        if w.get("token_types"):
+            token_types[b, :n] = torch.tensor(w["token_types"], dtype=torch.long)
         if w.get("tags"):
             tags[b, :n] = torch.tensor(w["tags"], dtype=torch.long)
         passage_batch += [b] * len(w["passage_spans"])
@@ -122,4 +129,5 @@ def collate(windows: list[dict[str, Any]], pad_id: int) -> dict[str, torch.Tenso
         "features": torch.tensor(features, dtype=torch.float32).reshape(-1, len(FEATURE_NAMES)),
         "roles": torch.tensor(roles, dtype=torch.long),
         "tags": tags,
+        "token_type_ids": token_types,
     }

@@ -12,7 +12,7 @@ class TrainConfig:
     """Hyper-parameters; the defaults train the default model in minutes on two CPU cores."""
 
     base_model: str = "minilm"
-    epochs: int = 6
+    epochs: int = 8
     batch_size: int = 8
     learning_rate: float = 8e-5
     head_learning_rate: float = 1e-3

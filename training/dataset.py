@@ -49,4 +49,4 @@ def label_weights(dataset: datasets.Dataset) -> tuple[list[float], list[float]]:
     for row in dataset:
         roles.update(r for r in row["roles"] if r != IGNORE)
         tags.update(t for t in row["tags"] if t != IGNORE)
-    return class_weights(roles, len(ROLES)), class_weights(tags, len(TAGS), power=0.3)
+    return class_weights(roles, len(ROLES)), class_weights(tags, len(TAGS), power=0.15)

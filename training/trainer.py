@@ -186,7 +186,7 @@ class Trainer:
                 rows = dataset.select(order[b * cfg.batch_size : (b + 1) * cfg.batch_size].tolist())
                 batch = collate(list(rows), pad)
                 out = net(batch["input_ids"], batch["attention_mask"], batch["passage_batch"],
-                          batch["passage_spans"], batch["features"])
+                          batch["passage_spans"], batch["features"], batch["token_type_ids"])
                 window_w = torch.tensor(rows["weight"], dtype=torch.float32)
                 r_loss = role_loss(out["role_logits"], batch["roles"]) * window_w[batch["passage_batch"]]
                 r_mask = (batch["roles"] != -100).float()
