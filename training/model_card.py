@@ -75,7 +75,7 @@ def render_model_card(
     minutes = seconds / 60
     lines += [
         "",
-        f"Wall time: {minutes:.1f} min. Best epoch (dev role macro-F1): {best_epoch}. "
+        f"Wall time: {minutes:.1f} min. Best epoch (mean of dev role macro-F1 and mention F1): {best_epoch}. "
         f"Temperature (fitted on the dev split): {temperature:.3f}.",
         "",
         "## Dev metrics (95% bootstrap CIs over documents)",
