@@ -178,12 +178,11 @@ class Annotator:
         for m in decoded:
             mention = SourceMention(m.start, m.end, m.type, round(m.score, 4))
             span = doc.text[m.start : m.end]
-            entry = self.registry.lookup(span)
-            if entry is not None:
-                mention.extra["registry_id"] = entry.id
-                match = max(self.registry.find(span), key=lambda x: x.end - x.start)
+            match = self.registry.best_match(span)
+            if match is not None:
+                mention.extra["registry_id"] = match.entry.id
                 if (match.end - match.start) >= REGISTRY_OVERRIDE_SHARE * len(span.strip()):
-                    mention.type = entry.type
+                    mention.type = match.entry.type
             mentions.append(mention)
         return mentions
 

@@ -84,13 +84,18 @@ class SourceRegistry:
             if entry is not None:
                 yield RegistryMatch(entry, m.start(), m.end())
 
-    def lookup(self, span: str) -> RegistryEntry | None:
-        """The known source a mention span names, if any (the longest alias inside it)."""
+    def best_match(self, span: str) -> RegistryMatch | None:
+        """The longest known alias inside a mention span, if any."""
         best: RegistryMatch | None = None
         for match in self.find(span):
             if best is None or match.end - match.start > best.end - best.start:
                 best = match
-        return best.entry if best else None
+        return best
+
+    def lookup(self, span: str) -> RegistryEntry | None:
+        """The known source a mention span names, if any (the longest alias inside it)."""
+        match = self.best_match(span)
+        return match.entry if match else None
 
 
 @lru_cache(maxsize=1)

@@ -22,6 +22,8 @@ from typing import Any
 
 from sklearn.metrics import cohen_kappa_score
 
+from sourcemark.documents import SourceMention
+from sourcemark.eval.metrics import match_mentions, prf
 from sourcemark.labels import ROLES, SOURCE_TYPES
 from sourcemark.segmentation import mark_sections
 from sourcemark.training.corpus import corpus_documents
@@ -47,34 +49,27 @@ def sample_items(share: float = 0.1, seed: int = 2026) -> list[dict[str, Any]]:
     return [dict(items[i], item=n) for n, i in enumerate(chosen)]
 
 
-def _mention_spans(text: str, sources: list[dict[str, Any]]) -> list[tuple[int, int, str]]:
-    spans = []
+def _mentions(text: str, sources: list[dict[str, Any]]) -> list[SourceMention]:
+    """Mentions given by offsets (first pass) or by exact text (second pass) as SourceMentions."""
+    mentions = []
     for s in sources:
         if "start" in s:
-            spans.append((s["start"], s["end"], s["type"]))
+            mentions.append(SourceMention(s["start"], s["end"], s["type"]))
             continue
         at = text.find(s["text"])
         if at >= 0:
-            spans.append((at, at + len(s["text"]), s["type"]))
-    return spans
+            mentions.append(SourceMention(at, at + len(s["text"]), s["type"]))
+    return mentions
 
 
-def mention_f1(pairs: list[tuple[list, list]]) -> float:
-    """F1 of mentions, matched one-to-one when spans overlap and types agree."""
-    tp = n_a = n_b = 0
-    for first, second in pairs:
-        n_a, n_b = n_a + len(first), n_b + len(second)
-        used: set[int] = set()
-        for a in first:
-            for j, b in enumerate(second):
-                if j not in used and a[2] == b[2] and a[0] < b[1] and b[0] < a[1]:
-                    used.add(j)
-                    tp += 1
-                    break
-    if not n_a and not n_b:
+def mention_f1(pairs: list[tuple[list[SourceMention], list[SourceMention]]]) -> float:
+    """F1 of the second pass against the first, with the evaluation stage's one-to-one matching."""
+    tp = sum(len(match_mentions(first, second)) for first, second in pairs)
+    n_first = sum(len(first) for first, _ in pairs)
+    n_second = sum(len(second) for _, second in pairs)
+    if not n_first and not n_second:
         return 1.0
-    precision, recall = tp / n_b if n_b else 0.0, tp / n_a if n_a else 0.0
-    return 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return float(prf(tp, n_second, n_first)["f1"] or 0.0)
 
 
 def score(items: list[dict[str, Any]], relabels: list[dict[str, Any]]) -> dict[str, Any]:
@@ -88,7 +83,7 @@ def score(items: list[dict[str, Any]], relabels: list[dict[str, Any]]) -> dict[s
         raise ValueError(f"second pass uses unknown label ids (item {bad[0]['item']})")
     first_labels = [i["gold_label"] for i in items]
     second_labels = [second[i["item"]]["label"] for i in items]
-    pairs = [(_mention_spans(i["text"], i["gold_sources"]), _mention_spans(i["text"], second[i["item"]]["sources"]))
+    pairs = [(_mentions(i["text"], i["gold_sources"]), _mentions(i["text"], second[i["item"]]["sources"]))
              for i in items]
     agree = sum(a == b for a, b in zip(first_labels, second_labels))
     return {
