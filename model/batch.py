@@ -86,6 +86,64 @@ def _error_line(where: str, doc_id: str | None, message: str) -> str:
     return json.dumps({"where": where, "doc_id": doc_id, "error": message}, ensure_ascii=False)
 
 
+class ScoreSink:
+    """Where scored documents and failures go, whichever engine scored them.
+
+    Holds the ids already written (for resuming), appends predictions and
+    errors a chunk at a time, keeps the counts and the progress bar.
+    """
+
+    def __init__(self, out: Path, errors: Path | None, progress: bool) -> None:
+        self.done = repair_and_collect_ids(out)
+        self.stats = ScoreStats()
+        self.started = time.time()
+        self.writer, self.error_log = AppendLog(out), AppendLog(errors)
+        self.bar = tqdm(desc="scoring", unit="doc", disable=not progress)
+        self.lines: list[str] = []
+        self.error_lines: list[str] = []
+
+    def error(self, where: str, doc_id: str | None, message: str) -> None:
+        self.error_lines.append(_error_line(where, doc_id, message))
+        self.stats.failed += 1
+        self.bar.update(1)
+
+    def skip(self) -> None:
+        self.stats.skipped += 1
+        self.bar.update(1)
+
+    def scored(self, doc_id: str, line: str, passages: int) -> None:
+        self.lines.append(line)
+        self.done.add(doc_id)
+        self.stats.scored += 1
+        self.stats.passages += passages
+        self.bar.update(1)
+
+    def flush(self) -> None:
+        """Append what is pending (one write + fsync per file) and refresh the rates."""
+        self.writer.write(self.lines)
+        self.error_log.write(self.error_lines)
+        self.lines, self.error_lines = [], []
+        elapsed = max(time.time() - self.started, 1e-9)
+        self.bar.set_postfix(docs_s=f"{self.stats.scored / elapsed:.1f}",
+                             passages_s=f"{self.stats.passages / elapsed:.0f}", failed=self.stats.failed)
+
+    def close(self) -> ScoreStats:
+        try:
+            self.flush()
+        finally:
+            self.bar.close()
+            self.writer.close()
+            self.error_log.close()
+        self.stats.seconds = time.time() - self.started
+        return self.stats
+
+
+def prediction_line(doc: Document) -> str:
+    """A scored document as its output line, with the per-article summary in ``meta``."""
+    doc.meta["summary"] = article_summary(doc)
+    return dumps_document(doc)
+
+
 def score_documents(
     annotator: Annotator,
     inputs: Iterable[str],
@@ -97,62 +155,48 @@ def score_documents(
     progress: bool = True,
 ) -> ScoreStats:
     """Score every readable document of ``inputs`` into ``out``; see the module docstring."""
-    stats = ScoreStats()
-    started = time.time()
-    done = repair_and_collect_ids(out)
-    writer, error_log = AppendLog(out), AppendLog(errors)
-    bar = tqdm(desc="scoring", unit="doc", disable=not progress)
+    sink = ScoreSink(out, errors, progress)
     try:
         for chunk in chunked(read_inputs(inputs, max_chars=max_chars), chunk_size):
             todo: list[Document] = []
-            error_lines: list[str] = []
             for item in chunk:
                 if isinstance(item, ReadError):
-                    error_lines.append(_error_line(item.where, item.doc_id, item.message))
-                    stats.failed += 1
-                elif item.doc_id in done:
-                    stats.skipped += 1
+                    sink.error(item.where, item.doc_id, item.message)
+                elif item.doc_id in sink.done:
+                    sink.skip()
                 else:
                     todo.append(item)
-            lines = []
-            for doc in _score_chunk(annotator, todo, batch_size, error_lines, stats):
-                doc.meta["summary"] = article_summary(doc)
-                lines.append(dumps_document(doc))
-                done.add(doc.doc_id)
-                stats.scored += 1
-                stats.passages += len(doc.passages)
-            writer.write(lines)
-            error_log.write(error_lines)
-            bar.update(len(chunk))
-            elapsed = max(time.time() - started, 1e-9)
-            bar.set_postfix(docs_s=f"{stats.scored / elapsed:.1f}", passages_s=f"{stats.passages / elapsed:.0f}",
-                            failed=stats.failed)
+            scored, failures = score_chunk(annotator, todo, batch_size)
+            for doc in scored:
+                sink.scored(doc.doc_id, prediction_line(doc), len(doc.passages))
+            for where, doc_id, message in failures:
+                sink.error(where, doc_id, message)
+            sink.flush()
     finally:
-        bar.close()
-        writer.close()
-        error_log.close()
-    stats.seconds = time.time() - started
+        stats = sink.close()
     return stats
 
 
-def _score_chunk(annotator: Annotator, docs: list[Document], batch_size: int,
-                 error_lines: list[str], stats: ScoreStats) -> list[Document]:
-    """Score a chunk; if the chunk fails, score its documents one by one to isolate the bad one."""
+def score_chunk(annotator: Annotator, docs: list[Document],
+                batch_size: int) -> tuple[list[Document], list[tuple[str, str, str]]]:
+    """Score a chunk; if the chunk fails, score its documents one by one to isolate the bad one.
+
+    Returns the scored documents and ``(where, doc_id, reason)`` for each failure.
+    """
     if not docs:
-        return []
+        return [], []
     try:
-        return list(annotator.annotate(docs, batch_size=batch_size, docs_per_chunk=len(docs)))
+        return list(annotator.annotate(docs, batch_size=batch_size, docs_per_chunk=len(docs))), []
     except Exception:  # noqa: BLE001 - one bad document must not stop the batch
         pass
-    out = []
+    scored, failures = [], []
     for doc in docs:
         try:
-            out += list(annotator.annotate([doc], batch_size=batch_size))
+            scored += list(annotator.annotate([doc], batch_size=batch_size))
         except Exception as exc:  # noqa: BLE001
-            error_lines.append(_error_line(doc.meta.get("source_file", doc.doc_id), doc.doc_id,
-                                           f"scoring failed: {type(exc).__name__}: {exc}"))
-            stats.failed += 1
-    return out
+            failures.append((doc.meta.get("source_file", doc.doc_id), doc.doc_id,
+                             f"scoring failed: {type(exc).__name__}: {exc}"))
+    return scored, failures
 
 
 def write_summary_csv(predictions: Path, path: Path) -> int:

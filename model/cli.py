@@ -19,19 +19,38 @@ def score_command(
     max_chars: int = typer.Option(DEFAULT_MAX_CHARS, help="Documents longer than this fail."),
     batch_size: int = typer.Option(16, help="Windows per forward pass."),
     quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
+    engine: str = typer.Option("local", help="local: this process; ray: Ray Data with a pool of model actors."),
+    ray_address: Optional[str] = typer.Option(
+        None, envvar="RAY_ADDRESS", help="Ray cluster to join (default: start a local Ray instance)."),
+    actors: Optional[int] = typer.Option(None, min=1, help="Ray engine: model actors (default: one per CPU)."),
 ) -> None:
     """Score articles into a predictions file. Exit 0: all scored; 2: some failed; 1: fatal error."""
     from sourcemark.model.annotator import Annotator, ModelLoadError
     from sourcemark.model.batch import score_documents, write_summary_csv
 
+    if engine not in ("local", "ray"):
+        typer.echo(f"error: --engine must be local or ray, not {engine!r}", err=True)
+        raise typer.Exit(1)
     try:
         annotator = Annotator.load(model)
     except ModelLoadError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1)
     try:
-        stats = score_documents(annotator, inputs, out, errors, max_chars=max_chars,
-                                batch_size=batch_size, progress=not quiet)
+        if engine == "ray":
+            from sourcemark.model.ray_engine import RayUnavailable, score_documents_ray
+
+            del annotator  # each Ray actor loads its own copy
+            try:
+                stats = score_documents_ray(model, inputs, out, errors, max_chars=max_chars,
+                                            batch_size=batch_size, actors=actors, address=ray_address,
+                                            progress=not quiet)
+            except RayUnavailable as exc:
+                typer.echo(f"error: {exc}", err=True)
+                raise typer.Exit(1)
+        else:
+            stats = score_documents(annotator, inputs, out, errors, max_chars=max_chars,
+                                    batch_size=batch_size, progress=not quiet)
         if summary is not None:
             write_summary_csv(out, summary)
     except OSError as exc:

@@ -197,7 +197,9 @@ def _read_stdin(max_chars: int) -> Iterator[ReadResult]:
     yield _check_size(text, "<stdin>", max_chars) or Document(doc_id="stdin", text=text, meta={})
 
 
-def _read_file(path: Path, doc_id: str, max_chars: int) -> Iterator[ReadResult]:
+def read_file(path: Path, max_chars: int = DEFAULT_MAX_CHARS) -> Iterator[ReadResult]:
+    """The documents of one file, by its suffix; a text or HTML file's id is its name without suffix."""
+    doc_id = path.stem
     suffix = path.suffix.lower()
     if suffix in JSONL_SUFFIXES:
         yield from read_jsonl_file(str(path), max_chars)
@@ -207,7 +209,8 @@ def _read_file(path: Path, doc_id: str, max_chars: int) -> Iterator[ReadResult]:
         yield read_text_file(path, doc_id, max_chars)
 
 
-def _expand(inputs: Iterable[str]) -> Iterator[tuple[str, Path | None, ReadError | None]]:
+def expand_inputs(inputs: Iterable[str]) -> Iterator[tuple[str, Path | None, ReadError | None]]:
+    """Each input as ``(item, file, error)``: directories and globs become their files, ``-`` has no file."""
     for item in inputs:
         if item == "-":
             yield item, None, None
@@ -239,16 +242,29 @@ def read_inputs(inputs: Iterable[str], max_chars: int = DEFAULT_MAX_CHARS) -> It
     A file's document id is its name without suffix; when two inputs would share
     an id, the later one gets ``-2``, ``-3``... so ids stay unique within a run.
     """
-    seen: dict[str, int] = {}
-    for item, path, error in _expand(inputs):
+    unique = UniqueIds()
+    for item, path, error in expand_inputs(inputs):
         if error is not None:
             yield error
             continue
-        results = _read_stdin(max_chars) if path is None else _read_file(path, path.stem, max_chars)
+        results = _read_stdin(max_chars) if path is None else read_file(path, max_chars)
         for result in results:
             if isinstance(result, Document):
-                count = seen.get(result.doc_id, 0) + 1
-                seen[result.doc_id] = count
-                if count > 1:
-                    result.doc_id = f"{result.doc_id}-{count}"
+                result.doc_id = unique(result.doc_id)
             yield result
+
+
+class UniqueIds:
+    """Keeps document ids unique within a run: the second ``x`` becomes ``x-2``, the third ``x-3``.
+
+    Every engine that reads documents in input order applies it the same way,
+    so the same inputs get the same ids however they are scored.
+    """
+
+    def __init__(self) -> None:
+        self.seen: dict[str, int] = {}
+
+    def __call__(self, doc_id: str) -> str:
+        count = self.seen.get(doc_id, 0) + 1
+        self.seen[doc_id] = count
+        return doc_id if count == 1 else f"{doc_id}-{count}"

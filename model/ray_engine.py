@@ -1,0 +1,184 @@
+"""Scoring on Ray Data, for more documents than one machine scores in time.
+
+The same job as :func:`sourcemark.model.batch.score_documents`, spread over a
+Ray cluster (or a local Ray instance):
+
+* reading: the input files are listed on the driver (paths only) and read by
+  Ray tasks (``flat_map``), so JSONL shards are parsed where they are scored;
+* scoring: ``map_batches`` over a pool of model actors, each loading the model
+  once and scoring batches of documents with the local engine's code;
+* writing: the driver takes the rows back in input order and writes them
+  through the same sink as the local engine, so ids, resuming, the errors file
+  and the summaries are the same whichever engine ran.
+
+Documents already in the output are skipped by the readers when their id as
+read is already done; ids made unique by the driver (a second ``x`` becomes
+``x-2``) are checked again there, and the rare document a reader skipped
+wrongly is scored on the driver.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any, Iterable
+
+from sourcemark.documents import Document
+from sourcemark.jsonl import dumps_document
+from sourcemark.readers import DEFAULT_MAX_CHARS, ReadError, UniqueIds, expand_inputs, read_file
+from sourcemark.model.batch import ScoreSink, ScoreStats, prediction_line, score_chunk
+
+#: Row kinds passed between the stages.
+DOC, PRED, SKIP, ERROR = "doc", "pred", "skip", "error"
+
+
+class RayUnavailable(RuntimeError):
+    """Ray is not installed (it is the optional extra ``sourcemark[ray]``)."""
+
+
+def _row(kind: str, doc_id: str | None, payload: str, where: str = "") -> dict[str, Any]:
+    return {"kind": kind, "doc_id": doc_id or "", "payload": payload, "where": where}
+
+
+def read_rows(item: dict[str, Any], max_chars: int, done: frozenset[str]) -> list[dict[str, Any]]:
+    """Ray task: the documents of one file as rows (a read error is a row too)."""
+    rows = []
+    for result in read_file(Path(item["path"]), max_chars):
+        if isinstance(result, ReadError):
+            rows.append(_row(ERROR, result.doc_id, result.message, result.where))
+        else:
+            kind = SKIP if result.doc_id in done else DOC
+            rows.append(_row(kind, result.doc_id, dumps_document(result), item["path"]))
+    return rows
+
+
+class ScoringActor:
+    """Ray actor: loads the model once, then scores batches of document rows."""
+
+    def __init__(self, model_dir: str, batch_size: int, threads: int) -> None:
+        import torch
+
+        from sourcemark.model.annotator import Annotator
+
+        torch.set_num_threads(threads)
+        self.annotator = Annotator.load(model_dir)
+        self.batch_size = batch_size
+
+    def __call__(self, batch: dict[str, Any]) -> dict[str, list[str]]:
+        rows = [dict(zip(batch, values)) for values in zip(*batch.values())]
+        docs = [Document.from_dict(json.loads(r["payload"])) for r in rows if r["kind"] == DOC]
+        scored, failures = score_chunk(self.annotator, docs, self.batch_size)
+        lines = {doc.doc_id: prediction_line(doc) for doc in scored}
+        failed = {doc_id: (where, message) for where, doc_id, message in failures}
+        out = []
+        for r in rows:
+            if r["kind"] != DOC:
+                out.append(r)
+            elif r["doc_id"] in lines:
+                out.append(_row(PRED, r["doc_id"], lines[r["doc_id"]], r["where"]))
+            else:
+                where, message = failed.get(r["doc_id"], (r["where"], "scoring failed"))
+                out.append(_row(ERROR, r["doc_id"], message, where))
+        return {key: [str(r[key]) for r in out] for key in ("kind", "doc_id", "payload", "where")}
+
+
+def _start_ray(address: str | None, num_cpus: int | None, progress: bool) -> Any:
+    try:
+        import ray
+        from ray.data import DataContext
+    except ImportError:
+        raise RayUnavailable("the Ray engine needs Ray: pip install 'sourcemark[ray]'") from None
+    if not ray.is_initialized():
+        if address:
+            ray.init(address=address, log_to_driver=False)
+        else:
+            ray.init(num_cpus=num_cpus, include_dashboard=False, log_to_driver=False)
+    context = DataContext.get_current()
+    context.execution_options.preserve_order = True
+    context.enable_progress_bars = progress
+    return ray
+
+
+def score_documents_ray(
+    model_dir: Path,
+    inputs: Iterable[str],
+    out: Path,
+    errors: Path | None = None,
+    max_chars: int = DEFAULT_MAX_CHARS,
+    batch_size: int = 16,
+    docs_per_batch: int = 16,
+    actors: int | None = None,
+    threads_per_actor: int = 1,
+    address: str | None = None,
+    progress: bool = True,
+) -> ScoreStats:
+    """Score ``inputs`` into ``out`` with a pool of model actors on Ray; see the module docstring."""
+    ray = _start_ray(address, None if address else (actors or os.cpu_count() or 1) * threads_per_actor,
+                     progress)
+    pool = actors or max(1, int(ray.cluster_resources().get("CPU", 1) // threads_per_actor))
+    sink = ScoreSink(out, errors, progress)
+    unique = UniqueIds()
+    leftovers: list[Document] = []
+    try:
+        paths = []
+        for item, path, error in expand_inputs(inputs):
+            if error is not None:
+                sink.error(error.where, error.doc_id, error.message)
+            elif path is None:
+                sink.error(item, None, "the Ray engine reads files, not standard input")
+            else:
+                paths.append({"path": str(path)})
+        if paths:
+            dataset = (
+                ray.data.from_items(paths, override_num_blocks=min(len(paths), 4 * pool))
+                # reading is light next to the model: it must not wait for the CPUs the actors hold
+                .flat_map(read_rows, fn_kwargs={"max_chars": max_chars, "done": frozenset(sink.done)},
+                          num_cpus=0)
+                .map_batches(ScoringActor, batch_size=docs_per_batch, concurrency=pool,
+                             num_cpus=threads_per_actor, batch_format="default",
+                             fn_constructor_kwargs={"model_dir": str(model_dir), "batch_size": batch_size,
+                                                    "threads": threads_per_actor})
+            )
+            for count, row in enumerate(dataset.iter_rows(), start=1):
+                _finish_row(row, sink, unique, leftovers)
+                if count % docs_per_batch == 0:
+                    sink.flush()
+        if leftovers:
+            _score_leftovers(model_dir, leftovers, sink, batch_size)
+    finally:
+        stats = sink.close()
+    return stats
+
+
+def _finish_row(row: dict[str, Any], sink: ScoreSink, unique: UniqueIds, leftovers: list[Document]) -> None:
+    """Driver side, in input order: unique ids, skip what is done, keep predictions and errors."""
+    kind = row["kind"]
+    if kind == ERROR:
+        sink.error(row["where"], row["doc_id"] or None, row["payload"])
+        return
+    doc_id = unique(row["doc_id"])
+    if doc_id in sink.done:
+        sink.skip()
+    elif kind == SKIP:
+        doc = Document.from_dict(json.loads(row["payload"]))
+        doc.doc_id = doc_id
+        leftovers.append(doc)
+    else:
+        line = row["payload"]
+        record = json.loads(line)
+        if doc_id != row["doc_id"]:
+            record["doc_id"] = doc_id
+            line = json.dumps(record, ensure_ascii=False)
+        sink.scored(doc_id, line, len(record.get("passages") or []))
+
+
+def _score_leftovers(model_dir: Path, docs: list[Document], sink: ScoreSink, batch_size: int) -> None:
+    """Documents a reader skipped because another document had their id: scored here."""
+    from sourcemark.model.annotator import Annotator
+
+    scored, failures = score_chunk(Annotator.load(model_dir), docs, batch_size)
+    for doc in scored:
+        sink.scored(doc.doc_id, prediction_line(doc), len(doc.passages))
+    for where, doc_id, message in failures:
+        sink.error(where, doc_id, message)
