@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
+import numpy as np
 import torch
 
 from sourcemark.documents import Document, Passage, SourceMention
@@ -28,8 +29,10 @@ from sourcemark.segmentation import mark_sections, segment
 SETTINGS_FILE = "sourcemark.json"
 WEIGHTS_FILE = "model.safetensors"
 
-#: A registry match covering at least this share of a mention decides its type.
-REGISTRY_OVERRIDE_SHARE = 0.6
+#: A registry match covering at least this share of a mention decides its type. Measured on the
+#: corpus dev split with word-level decoding: any match (0.0) gave mention F1 0.674, a 60% share 0.667
+#: (a predicted span often runs on past the name: "Al-Naba claims", "IS's newsletter").
+REGISTRY_OVERRIDE_SHARE = 0.0
 
 
 class ModelLoadError(RuntimeError):
@@ -45,6 +48,7 @@ class ModelSettings:
     max_length: int = 256
     context: int = 32
     temperature: float = 1.0
+    mention_threshold: float = 0.0
     registry_version: str = ""
     roles: list[str] = field(default_factory=lambda: list(ROLES))
     source_types: list[str] = field(default_factory=lambda: list(SOURCE_TYPES))
@@ -143,14 +147,14 @@ class Annotator:
         """Raw role logits and tag probabilities for documents that already have passages.
 
         Returns one dict per document: ``role_logits`` (passages x roles) and
-        per-passage token tag ids, tag scores and offsets. Windows are sorted by
+        per passage, its tokens' tag probabilities and offsets. Windows are sorted by
         length so padding stays small.
         """
         windows = [w for i, d in enumerate(docs) for w in build_windows(
             d, i, self.tokenizer, self.settings.max_length, self.settings.context)]
         order = sorted(range(len(windows)), key=lambda k: len(windows[k].input_ids))
         results = [{"role_logits": torch.zeros(len(d.passages), len(ROLES)),
-                    "tokens": [[] for _ in d.passages]} for d in docs]
+                    "tokens": [(np.zeros((0, len(TAGS))), []) for _ in d.passages]} for d in docs]
         pad = self.tokenizer.pad_token_id or 0
         with torch.inference_mode():
             for b in range(0, len(order), batch_size):
@@ -158,22 +162,19 @@ class Annotator:
                 batch = collate([w.to_dict() for w in chunk], pad)
                 out = self.net(batch["input_ids"], batch["attention_mask"], batch["passage_batch"],
                                batch["passage_spans"], batch["features"], batch["token_type_ids"])
-                tag_probs = out["tag_logits"].softmax(-1)
-                tag_scores, tag_ids = tag_probs.max(-1)
+                tag_probs = out["tag_logits"].softmax(-1).numpy()
                 row = 0
                 for w_pos, window in enumerate(chunk):
                     for k, (s, e) in zip(window.passage_index, window.passage_spans):
                         result = results[window.doc_index]
                         result["role_logits"][k] = out["role_logits"][row]
-                        result["tokens"][k] = [
-                            (int(tag_ids[w_pos, t]), float(tag_scores[w_pos, t]), window.token_offsets[t])
-                            for t in range(s, e)
-                        ]
+                        result["tokens"][k] = (tag_probs[w_pos, s:e].copy(), window.token_offsets[s:e])
                         row += 1
         return results
 
-    def _mentions(self, doc: Document, tokens: list[tuple[int, float, tuple[int, int]]]) -> list[SourceMention]:
-        decoded = decode_mentions([t[0] for t in tokens], [t[1] for t in tokens], [t[2] for t in tokens])
+    def _mentions(self, doc: Document, tokens: tuple[Any, list[tuple[int, int]]]) -> list[SourceMention]:
+        probs, offsets = tokens
+        decoded = decode_mentions(probs, offsets, doc.text, self.settings.mention_threshold)
         mentions = []
         for m in decoded:
             mention = SourceMention(m.start, m.end, m.type, round(m.score, 4))

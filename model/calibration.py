@@ -7,6 +7,8 @@ logits (the dev split) by minimising negative log-likelihood.
 
 from __future__ import annotations
 
+import math
+
 import torch
 
 
@@ -26,4 +28,6 @@ def fit_temperature(logits: torch.Tensor, labels: torch.Tensor, steps: int = 200
 
     optimiser.step(closure)
     value = float(log_t.exp().item())
+    if not math.isfinite(value):  # the optimiser diverged (tiny or degenerate dev data): leave logits as they are
+        return 1.0
     return min(max(value, 0.05), 20.0)

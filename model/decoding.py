@@ -1,10 +1,19 @@
-"""BIO tag sequences back to character-offset source mentions."""
+"""Per-token tag probabilities back to character-offset source mentions.
+
+The tagger labels word pieces, but a source is named in whole words: a
+decision per word piece splits names ("Ah|rar al-|Sham" came out as three
+fragments of two types). So decoding works on words (runs of word pieces with
+no space between them): a word's tag distribution is the mean of its pieces',
+a mention is a run of words the tagger marks as mention words, and its type is
+the one with the most probability mass over the whole run (one name, one type).
+"""
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 from typing import Sequence
+
+import numpy as np
 
 from sourcemark.labels import SOURCE_TYPES
 
@@ -19,44 +28,61 @@ class DecodedMention:
     score: float
 
 
-def _split(tag: int) -> tuple[str, str | None]:
-    if tag == 0:
-        return "O", None
-    kind = SOURCE_TYPES[(tag - 1) // 2]
-    return ("B" if (tag - 1) % 2 == 0 else "I"), kind
+def _words(offsets: Sequence[tuple[int, int]]) -> list[list[int]]:
+    """Token indices grouped into words: a new word starts after a gap (space) or a [SEP]."""
+    words: list[list[int]] = []
+    for i, (start, _) in enumerate(offsets):
+        if start < 0:
+            continue
+        if words and offsets[words[-1][-1]][1] == start and words[-1][-1] == i - 1:
+            words[-1].append(i)
+        else:
+            words.append([i])
+    return words
+
+
+def _is_punctuation(text: str) -> bool:
+    return not any(ch.isalnum() for ch in text)
+
+
+def type_probabilities(probs: np.ndarray) -> np.ndarray:
+    """``(tokens, 1 + types)``: P(O) then P(B-t) + P(I-t) for every source type."""
+    return np.concatenate([probs[:, :1], probs[:, 1::2] + probs[:, 2::2]], axis=1)
 
 
 def decode_mentions(
-    tags: Sequence[int], scores: Sequence[float], offsets: Sequence[tuple[int, int]]
+    probs: np.ndarray, offsets: Sequence[tuple[int, int]], text: str, min_score: float = 0.0
 ) -> list[DecodedMention]:
-    """Group tokens into mentions.
+    """Mentions from tag probabilities (``tokens x TAGS``, TAGS order) and token offsets into ``text``.
 
-    A mention starts at a B tag, or at an I tag that follows O (the tagger's
-    mistake, but its evidence for a mention); it continues over I tags and over
-    a B tag of the same type right after it (the tagger splitting one name in
-    two is far more common than two sources of one type written side by side). Its type is the
-    majority type of its tokens, its score their mean tag probability.
+    A word is a mention word when a source type is more probable than O for
+    it; consecutive mention words form one mention, trimmed of punctuation at
+    either end. Its score is the mean probability of its type over its tokens;
+    mentions scoring under ``min_score`` are dropped.
     """
-    mentions: list[DecodedMention] = []
-    current: list[int] = []
-
-    def close() -> None:
-        if current:
-            kinds = Counter(_split(tags[i])[1] for i in current)
-            kind = kinds.most_common(1)[0][0]
-            score = sum(scores[i] for i in current) / len(current)
-            mentions.append(DecodedMention(offsets[current[0]][0], offsets[current[-1]][1], str(kind), score))
-            current.clear()
-
-    for i, tag in enumerate(tags):
-        prefix, _ = _split(tag)
-        if prefix == "O" or offsets[i][0] < 0:
-            close()
+    if len(offsets) == 0:
+        return []
+    by_type = type_probabilities(np.asarray(probs, dtype=np.float64))
+    runs: list[list[int]] = []
+    previous_word_marked = False
+    for word in _words(offsets):
+        mean = by_type[word].mean(axis=0)
+        marked = int(mean.argmax()) != 0
+        if marked:
+            if previous_word_marked:
+                runs[-1].extend(word)
+            else:
+                runs.append(list(word))
+        previous_word_marked = marked
+    mentions = []
+    for run in runs:
+        tokens = [i for i in run if not _is_punctuation(text[offsets[i][0] : offsets[i][1]])]
+        if not tokens:
             continue
-        adjacent = bool(current) and current[-1] == i - 1
-        same_type = adjacent and _split(tags[current[-1]])[1] == _split(tag)[1]
-        if prefix == "B" and current and not same_type:
-            close()
-        current.append(i)
-    close()
+        first, last = tokens[0], tokens[-1]
+        span = run[run.index(first) : run.index(last) + 1]
+        kind = int(by_type[span, 1:].sum(axis=0).argmax())
+        score = float(by_type[span, 1 + kind].mean())
+        if score >= min_score:
+            mentions.append(DecodedMention(offsets[first][0], offsets[last][1], SOURCE_TYPES[kind], score))
     return mentions

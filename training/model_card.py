@@ -47,6 +47,7 @@ def render_model_card(
     history: list[dict[str, Any]],
     evaluations: Mapping[str, Mapping[str, Mapping[str, Any]]],
     learning_curve: list[dict[str, Any]] | None = None,
+    learning_curve_source: str = "",
     registry_version: str = "",
 ) -> str:
     """The card as Markdown. ``evaluations`` maps dev-set name -> system name -> metrics."""
@@ -91,6 +92,8 @@ def render_model_card(
         lines += [f"| {h['epoch']} | " + " | ".join(_fmt(h.get(k)) for k in keys) + " |" for h in history]
     lines += ["", "## Learning curve", ""]
     if learning_curve:
+        if learning_curve_source:
+            lines += [f"Corpus dev split scores by share of the training documents; {learning_curve_source}.", ""]
         lines += ["| share of training data | documents | corpus dev role macro-F1 | corpus dev mention F1 |",
                   "|---|---|---|---|"]
         lines += [f"| {int(p['fraction'] * 100)}% | {p['documents']} | {_fmt(p['role_macro_f1'])} | "

@@ -22,7 +22,31 @@ from sourcemark.training.model_card import write_model_card
 from sourcemark.training.trainer import TrainResult, Trainer
 from sourcemark.jsonl import read_documents
 
-LEARNING_CURVE_FRACTIONS = (0.25, 0.5, 0.75, 1.0)
+#: Shares of the training documents the learning curve trains on; 100% is the model itself.
+LEARNING_CURVE_FRACTIONS = (0.25, 0.5, 0.75)
+
+#: The learning curve of the default settings on the bundled corpus, measured by
+#: ``bench/learning_curve.py``; a model card uses it when its run has the same settings and data.
+SHIPPED_CURVE_FILE = Path(__file__).resolve().parent / "data" / "learning_curve.json"
+
+
+def curve_key(config: TrainConfig) -> str:
+    """Fingerprint of the settings that shape a curve (not the data share, threads or step cap)."""
+    from dataclasses import replace
+
+    return replace(config, data_fraction=1.0, threads=0, max_steps=0).fingerprint()
+
+
+def shipped_learning_curve(config: TrainConfig, data_hash: str,
+                           path: Path | None = None) -> dict[str, Any] | None:
+    """The measured curve for exactly these settings and training data, if one is shipped."""
+    try:
+        record = json.loads((path or SHIPPED_CURVE_FILE).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return None
+    if record.get("config_key") == curve_key(config) and record.get("data_hash") == data_hash:
+        return record
+    return None
 
 
 def summarise(metrics: dict[str, Any]) -> dict[str, Any]:
@@ -66,14 +90,21 @@ def evaluate_systems(
 
 
 def learning_curve(config: TrainConfig, train_docs: Sequence[Document], dev_docs: Sequence[Document],
+                   full_scores: dict[str, Any] | None = None,
                    log: Callable[[str], None] = print) -> list[dict[str, Any]]:
-    """Dev scores when training on 25/50/75/100% of the training documents."""
+    """Dev scores when training on 25/50/75% of the training documents, and 100%.
+
+    ``full_scores`` are the dev scores of the model trained on all the data
+    with the same settings (the run that asks for the curve), so the most
+    expensive point is not trained twice; without them it is trained here.
+    """
     from dataclasses import replace
 
     from sourcemark.training.evaluation import dev_scores
 
     points = []
-    for fraction in LEARNING_CURVE_FRACTIONS:
+    fractions = LEARNING_CURVE_FRACTIONS + (() if full_scores is not None else (1.0,))
+    for fraction in fractions:
         with tempfile.TemporaryDirectory() as tmp:
             run = Trainer(replace(config, data_fraction=fraction), Path(tmp) / "curve", progress=False, log=log)
             result = run.train(train_docs, dev_docs)
@@ -81,6 +112,8 @@ def learning_curve(config: TrainConfig, train_docs: Sequence[Document], dev_docs
         documents = max(1, round(len(train_docs) * fraction))
         points.append({"fraction": fraction, "documents": documents, **scores})
         log(f"learning curve {int(fraction * 100)}%: {scores}")
+    if full_scores is not None:
+        points.append({"fraction": 1.0, "documents": len(train_docs), **full_scores})
     return points
 
 
@@ -110,12 +143,21 @@ def train_model(
     if real_dev is not None and Path(real_dev).is_file():
         dev_sets["real-article dev set"] = list(read_documents(real_dev))
     evaluations = evaluate_systems(dev_sets, annotator, list(train_docs) + corrected_docs, bootstrap)
-    curve = learning_curve(config, train_docs, dev_docs, log) if with_learning_curve and dev_docs else None
+    curve, curve_source = None, ""
+    if with_learning_curve and dev_docs:
+        from sourcemark.training.evaluation import dev_scores
+
+        curve = learning_curve(config, train_docs, dev_docs, dev_scores(annotator, dev_docs), log)
+        curve_source = "measured in this run"
+    elif not corrected_docs and (shipped := shipped_learning_curve(config, result.data_hash)) is not None:
+        curve = shipped["points"]
+        curve_source = (f"measured by `bench/learning_curve.py` on {shipped.get('measured', '?')} with the same "
+                        f"settings and training data (settings key {shipped['config_key']})")
     write_model_card(
         out_dir, model_version=result.model_version, config=config, counts=result.counts,
         data_hash=result.data_hash, seconds=result.seconds, best_epoch=result.best_epoch,
         temperature=result.temperature, history=result.history, evaluations=evaluations,
-        learning_curve=curve, registry_version=annotator.registry.version,
+        learning_curve=curve, learning_curve_source=curve_source, registry_version=annotator.registry.version,
     )
     (Path(out_dir) / "metrics.json").write_text(json.dumps(
         {"model_version": result.model_version, "evaluations": evaluations, "learning_curve": curve,

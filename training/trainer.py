@@ -139,6 +139,7 @@ class Trainer:
         seed_everything(cfg.seed)
         base = _subsample(list(train_docs), cfg.data_fraction, cfg.seed)
         docs = base + list(corrected_docs)
+        train_hash = data_hash(docs)  # before encoding, which marks comment sections on the passages
         weights = [1.0] * len(base) + [cfg.corrected_weight] * len(corrected_docs)
         net, tokenizer = self._build()
         dataset = windows_dataset(docs, tokenizer, cfg.max_length, cfg.context, weights)
@@ -151,7 +152,7 @@ class Trainer:
             total = min(total, cfg.max_steps)
         optimizer, scheduler = self._optimizer(net, total)
         stamp = datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S")
-        version = f"{self.out_dir.name}-{stamp}-{data_hash(docs)[:6]}"
+        version = f"{self.out_dir.name}-{stamp}-{train_hash[:6]}"
         history: list[dict[str, Any]] = []
         best: dict[str, Any] = {"epoch": -1, "selection": -1.0}
         start_epoch, step = 0, 0
@@ -226,7 +227,7 @@ class Trainer:
         temperature = calibrate(final, dev_docs) if dev_docs else 1.0
         final.settings.temperature = temperature
         final.settings.training.update({"history": history, "best_epoch": best["epoch"],
-                                        "data_hash": data_hash(docs)})
+                                        "data_hash": train_hash})
         final.save(self.out_dir)
         shutil.rmtree(self.out_dir / CHECKPOINT_DIR, ignore_errors=True)
         counts = {"train_documents": len(base), "corrected_documents": len(corrected_docs),
@@ -234,7 +235,7 @@ class Trainer:
                   "train_windows": len(dataset)}
         return TrainResult(self.out_dir, version, time.time() - started, best["epoch"],
                            {k: v for k, v in best.items() if k not in ("epoch", "selection")}, history, temperature,
-                           data_hash(docs), counts)
+                           train_hash, counts)
 
 
 def selection_score(scores: dict[str, float], epoch: int) -> float:
