@@ -47,6 +47,7 @@ class ModelSettings:
     backbone: str
     max_length: int = 256
     context: int = 32
+    isolate_passages: bool = False
     temperature: float = 1.0
     mention_threshold: float = 0.0
     registry_version: str = ""
@@ -151,7 +152,8 @@ class Annotator:
         length so padding stays small.
         """
         windows = [w for i, d in enumerate(docs) for w in build_windows(
-            d, i, self.tokenizer, self.settings.max_length, self.settings.context)]
+            d, i, self.tokenizer, self.settings.max_length, self.settings.context,
+            self.settings.isolate_passages)]
         order = sorted(range(len(windows)), key=lambda k: len(windows[k].input_ids))
         results = [{"role_logits": torch.zeros(len(d.passages), len(ROLES)),
                     "tokens": [(np.zeros((0, len(TAGS))), []) for _ in d.passages]} for d in docs]

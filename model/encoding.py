@@ -132,9 +132,16 @@ def build_windows(
     tokenizer: Any,
     max_length: int = 256,
     context: int = 32,
+    isolate: bool = False,
 ) -> list[Window]:
-    """Pack a document's passages into windows; every passage is a target exactly once."""
+    """Pack a document's passages into windows; every passage is a target exactly once.
+
+    ``isolate`` puts each passage alone in its window with no context: the
+    ablation that measures what neighbouring text adds.
+    """
     sep, cls = tokenizer.sep_token_id, tokenizer.cls_token_id
+    if isolate:
+        context = 0
     target_budget = max_length - 2 - 2 * context
     pieces = tokenize_passages(doc, tokenizer, max_tokens=target_budget - 1)
     features = document_features(doc) if doc.passages else []
@@ -142,7 +149,7 @@ def build_windows(
     i = 0
     while i < len(pieces):
         j, used = i, 0
-        while j < len(pieces) and (j == i or used + len(pieces[j].ids) + 1 <= target_budget):
+        while j < len(pieces) and (j == i or (not isolate and used + len(pieces[j].ids) + 1 <= target_budget)):
             used += len(pieces[j].ids) + 1
             j += 1
         left_ids, left_off, left_types = _context(pieces[:i][::-1], context, left=True)

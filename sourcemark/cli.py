@@ -88,9 +88,9 @@ def segment(
                 continue
             handle.write(dumps_document(segment_document(result)) + "\n")
             written += 1
-    err(f"segmented {written} document(s), {failed} failed")
-    if written == 0:
-        raise typer.Exit(1)
+        err(f"segmented {written} document(s), {failed} failed")
+        if written == 0:
+            raise typer.Exit(1)  # inside the block: nothing replaces what --out held before
     raise typer.Exit(2 if failed else 0)
 
 

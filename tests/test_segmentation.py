@@ -88,3 +88,14 @@ def test_segment_command_writes_valid_jsonl(sample_dir: Path, tmp_path: Path) ->
     assert all(p.label is None and p.section in ("body", "comments") for d in docs for p in d.passages)
     check = CliRunner().invoke(app, ["validate", "--allow-unlabelled", str(out)])
     assert check.exit_code == 0, check.output
+
+
+def test_segment_command_with_only_bad_inputs_keeps_the_previous_output(tmp_path: Path) -> None:
+    out = tmp_path / "seg.jsonl"
+    out.write_text("previous run\n", encoding="utf-8")
+    empty = tmp_path / "empty.txt"
+    empty.write_text("", encoding="utf-8")
+    result = CliRunner().invoke(app, ["segment", str(empty), "--out", str(out)])
+    assert result.exit_code == 1 and "empty file" in result.output
+    assert out.read_text(encoding="utf-8") == "previous run\n"
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []

@@ -20,6 +20,7 @@ class TrainConfig:
     warmup_ratio: float = 0.1
     max_length: int = 256
     context: int = 32
+    isolate_passages: bool = False
     tag_loss_weight: float = 1.0
     corrected_weight: float = 3.0
     seed: int = 13

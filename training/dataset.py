@@ -20,13 +20,13 @@ from sourcemark.segmentation import mark_sections
 
 def windows_dataset(
     docs: Sequence[Document], tokenizer: Any, max_length: int, context: int,
-    weights: Sequence[float] | None = None,
+    weights: Sequence[float] | None = None, isolate: bool = False,
 ) -> datasets.Dataset:
     """One row per window; ``weight`` is the weight of the window's document."""
     rows: list[dict[str, Any]] = []
     for i, doc in enumerate(docs):
         mark_sections(doc)
-        for window in build_windows(doc, i, tokenizer, max_length, context):
+        for window in build_windows(doc, i, tokenizer, max_length, context, isolate):
             row = window.to_dict()
             row["weight"] = float(weights[i]) if weights is not None else 1.0
             rows.append(row)

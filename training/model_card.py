@@ -21,7 +21,9 @@ KNOWN_LIMITS = """\
 
 
 def _fmt(value: Any) -> str:
-    return f"{value:.3f}" if isinstance(value, float) else str(value)
+    if not isinstance(value, float):
+        return str(value)
+    return f"{value:.3f}" if value == 0 or abs(value) >= 0.01 else f"{value:.1e}"  # learning rates stay readable
 
 
 def _metric_row(name: str, metrics: Mapping[str, Any]) -> str:

@@ -142,7 +142,7 @@ class Trainer:
         train_hash = data_hash(docs)  # before encoding, which marks comment sections on the passages
         weights = [1.0] * len(base) + [cfg.corrected_weight] * len(corrected_docs)
         net, tokenizer = self._build()
-        dataset = windows_dataset(docs, tokenizer, cfg.max_length, cfg.context, weights)
+        dataset = windows_dataset(docs, tokenizer, cfg.max_length, cfg.context, weights, cfg.isolate_passages)
         role_w, tag_w = label_weights(dataset)
         role_loss = nn.CrossEntropyLoss(weight=torch.tensor(role_w), reduction="none", ignore_index=-100)
         tag_loss = nn.CrossEntropyLoss(weight=torch.tensor(tag_w), reduction="none", ignore_index=-100)
@@ -169,7 +169,7 @@ class Trainer:
             self.log(f"resuming from epoch {start_epoch + 1} ({self._checkpoint_path()})")
         settings = ModelSettings(model_version=version, backbone=str(cfg.base_model),
                                  max_length=cfg.max_length, context=cfg.context,
-                                 training={"config": asdict(cfg)})
+                                 isolate_passages=cfg.isolate_passages, training={"config": asdict(cfg)})
         annotator = Annotator(net, tokenizer, settings)
         pad = tokenizer.pad_token_id or 0
         for epoch in range(start_epoch, cfg.epochs):

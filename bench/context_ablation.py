@@ -1,0 +1,57 @@
+"""What context adds: the default model against one trained on isolated passages.
+
+Run: ``python bench/context_ablation.py [--model models/default]``. Trains one
+model with the default settings except that every passage is encoded alone
+(no neighbouring passages in its window, no context tokens; the structure
+features, which include the comment-section flag and the position, stay), then
+scores it and ``--model`` on the corpus dev split and the real-article dev set
+with gold passage boundaries. About one default training time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import ROOT, save_results  # noqa: E402
+
+from sourcemark.jsonl import read_documents  # noqa: E402
+from sourcemark.model.annotator import Annotator  # noqa: E402
+from sourcemark.training.config import TrainConfig  # noqa: E402
+from sourcemark.training.corpus import REAL_DEV_FILE, split_corpus  # noqa: E402
+from sourcemark.training.evaluation import dev_scores  # noqa: E402
+from sourcemark.training.trainer import Trainer  # noqa: E402
+
+
+def scores(annotator: Annotator, dev_sets: dict) -> dict:
+    return {name: dev_scores(annotator, docs) for name, docs in dev_sets.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--model", type=Path, default=ROOT / "models" / "default")
+    args = parser.parse_args()
+    train, dev = split_corpus()
+    dev_sets = {"corpus_dev": dev, "real_dev": list(read_documents(REAL_DEV_FILE))}
+    with_context = scores(Annotator.load(args.model), dev_sets)
+    started = time.time()
+    with tempfile.TemporaryDirectory() as tmp:
+        result = Trainer(TrainConfig(isolate_passages=True), Path(tmp) / "isolated", progress=False).train(train, dev)
+        isolated = scores(Annotator.load(result.out_dir), dev_sets)
+    figures = {"with_context": with_context, "isolated_passages": isolated,
+               "isolated_training_seconds": round(time.time() - started, 1)}
+    for name in dev_sets:
+        a, b = with_context[name], isolated[name]
+        print(f"{name:10s} role macro-F1 {a['role_macro_f1']:.3f} with context vs {b['role_macro_f1']:.3f} isolated "
+              f"({a['role_macro_f1'] - b['role_macro_f1']:+.3f}); mention F1 {a['mention_f1']:.3f} vs "
+              f"{b['mention_f1']:.3f}")
+    save_results("context_ablation", figures)
+
+
+if __name__ == "__main__":
+    main()
