@@ -23,17 +23,22 @@ def score_command(
     ray_address: Optional[str] = typer.Option(
         None, envvar="RAY_ADDRESS", help="Ray cluster to join (default: start a local Ray instance)."),
     actors: Optional[int] = typer.Option(None, min=1, help="Ray engine: model actors (default: one per CPU)."),
+    runtime: str = typer.Option(
+        "torch", help="Encoder runtime: torch; onnx (ONNX Runtime fp32, same labels); onnx-int8 (faster, a few "
+        "labels change: check with bench/onnx_runtime.py). The graph is cached in the model directory."),
 ) -> None:
     """Score articles into a predictions file. Exit 0: all scored; 2: some failed; 1: fatal error."""
     from sourcemark.model.annotator import Annotator, ModelLoadError
     from sourcemark.model.batch import score_documents, write_summary_csv
+    from sourcemark.model.onnx_encoder import use_runtime
 
     if engine not in ("local", "ray"):
         typer.echo(f"error: --engine must be local or ray, not {engine!r}", err=True)
         raise typer.Exit(1)
     try:
         annotator = Annotator.load(model)
-    except ModelLoadError as exc:
+        use_runtime(annotator, model, runtime)
+    except (ModelLoadError, ValueError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1)
     try:
@@ -44,7 +49,7 @@ def score_command(
             try:
                 stats = score_documents_ray(model, inputs, out, errors, max_chars=max_chars,
                                             batch_size=batch_size, actors=actors, address=ray_address,
-                                            progress=not quiet)
+                                            progress=not quiet, runtime=runtime)
             except RayUnavailable as exc:
                 typer.echo(f"error: {exc}", err=True)
                 raise typer.Exit(1)

@@ -56,13 +56,15 @@ def read_rows(item: dict[str, Any], max_chars: int, done: frozenset[str]) -> lis
 class ScoringActor:
     """Ray actor: loads the model once, then scores batches of document rows."""
 
-    def __init__(self, model_dir: str, batch_size: int, threads: int) -> None:
+    def __init__(self, model_dir: str, batch_size: int, threads: int, runtime: str = "torch") -> None:
         import torch
 
         from sourcemark.model.annotator import Annotator
+        from sourcemark.model.onnx_encoder import use_runtime
 
         torch.set_num_threads(threads)
         self.annotator = Annotator.load(model_dir)
+        use_runtime(self.annotator, model_dir, runtime)
         self.batch_size = batch_size
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, list[str]]:
@@ -112,6 +114,7 @@ def score_documents_ray(
     threads_per_actor: int = 1,
     address: str | None = None,
     progress: bool = True,
+    runtime: str = "torch",
 ) -> ScoreStats:
     """Score ``inputs`` into ``out`` with a pool of model actors on Ray; see the module docstring."""
     ray = _start_ray(address, None if address else (actors or os.cpu_count() or 1) * threads_per_actor,
@@ -138,14 +141,14 @@ def score_documents_ray(
                 .map_batches(ScoringActor, batch_size=docs_per_batch, concurrency=pool,
                              num_cpus=threads_per_actor, batch_format="default",
                              fn_constructor_kwargs={"model_dir": str(model_dir), "batch_size": batch_size,
-                                                    "threads": threads_per_actor})
+                                                    "threads": threads_per_actor, "runtime": runtime})
             )
             for count, row in enumerate(dataset.iter_rows(), start=1):
                 _finish_row(row, sink, unique, leftovers)
                 if count % docs_per_batch == 0:
                     sink.flush()
         if leftovers:
-            _score_leftovers(model_dir, leftovers, sink, batch_size)
+            _score_leftovers(model_dir, leftovers, sink, batch_size, runtime)
     finally:
         stats = sink.close()
     return stats
@@ -173,11 +176,15 @@ def _finish_row(row: dict[str, Any], sink: ScoreSink, unique: UniqueIds, leftove
         sink.scored(doc_id, line, len(record.get("passages") or []))
 
 
-def _score_leftovers(model_dir: Path, docs: list[Document], sink: ScoreSink, batch_size: int) -> None:
+def _score_leftovers(model_dir: Path, docs: list[Document], sink: ScoreSink, batch_size: int,
+                     runtime: str = "torch") -> None:
     """Documents a reader skipped because another document had their id: scored here."""
     from sourcemark.model.annotator import Annotator
+    from sourcemark.model.onnx_encoder import use_runtime
 
-    scored, failures = score_chunk(Annotator.load(model_dir), docs, batch_size)
+    annotator = Annotator.load(model_dir)
+    use_runtime(annotator, model_dir, runtime)  # the same runtime as the actors, so the same labels
+    scored, failures = score_chunk(annotator, docs, batch_size)
     for doc in scored:
         sink.scored(doc.doc_id, prediction_line(doc), len(doc.passages))
     for where, doc_id, message in failures:

@@ -1,0 +1,230 @@
+"""Encoder runtimes: torch fp32 against ONNX Runtime fp32 and int8 recipes, accuracy and speed (issue #6).
+
+Run: ``python bench/onnx_runtime.py --model models/default [--docs 100] [--repeats 2]``.
+For every runtime, on one loaded model: role macro-F1 and mention F1 on the
+real-article dev set and the corpus dev split (gold passage boundaries kept),
+how many passages' roles differ from torch fp32, and passages/s of
+``score_documents`` on the same real articles as ``score_throughput.py``.
+The accuracy rule of the issue: role macro-F1 within 0.01 of torch fp32 on
+both dev sets (and, for a default, mention F1 within 0.02).
+
+Speed runs are interleaved (every runtime once, then every runtime again) and
+each runtime's best run is reported, with every run and the load average
+beside it, so CPU used by other processes shows up as spread between runs
+rather than as a difference between runtimes. The naive per-passage
+``transformers.pipeline`` loop of ``score_throughput.py`` is timed in the
+same rounds, so the speed-up against it is measured under the same load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Iterator
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import ROOT, save_results  # noqa: E402
+from score_throughput import bench_naive_pipeline, load_texts  # noqa: E402
+
+import torch  # noqa: E402
+
+from sourcemark.documents import Document, Passage  # noqa: E402
+from sourcemark.eval.metrics import evaluate  # noqa: E402
+from sourcemark.jsonl import dumps_document, read_documents  # noqa: E402
+from sourcemark.model.annotator import Annotator  # noqa: E402
+from sourcemark.model.batch import score_documents  # noqa: E402
+from sourcemark.model.onnx_encoder import INT8, RECIPES, use_onnx  # noqa: E402
+from sourcemark.training.corpus import REAL_DEV_FILE, split_corpus  # noqa: E402
+
+TORCH = "torch fp32"
+#: The accuracy rule of issue #6 and the extra bar for making a runtime the default.
+ROLE_TOLERANCE, MENTION_TOLERANCE = 0.01, 0.02
+
+
+def runtimes(selected: list[str] | None) -> dict[str, str | None]:
+    """Runtime label -> ``use_onnx`` recipe (None: torch)."""
+    out: dict[str, str | None] = {TORCH: None}
+    for name in RECIPES:
+        if selected is None or name in selected:
+            out["onnx fp32" if name == "none" else f"onnx {name}" + (" (int8)" if name == INT8 else "")] = name
+    return out
+
+
+def unlabelled(docs: list[Document]) -> list[Document]:
+    """Gold documents with roles and sources stripped but passage boundaries kept."""
+    return [Document(d.doc_id, d.text, dict(d.meta), [Passage(p.start, p.end, extra=dict(p.extra))
+                                                      for p in d.passages]) for d in docs]
+
+
+def accuracy(annotator: Annotator, gold: list[Document], batch_size: int) -> tuple[dict[str, Any], list[Document]]:
+    """Role macro-F1, role accuracy and mention F1 against ``gold``, and the predictions."""
+    preds = list(annotator.annotate(unlabelled(gold), batch_size=batch_size))
+    result = evaluate(gold, preds, bootstrap=0)
+    return {"role_macro_f1": result["roles"]["macro_f1"], "role_accuracy": result["roles"]["accuracy"],
+            "mention_f1": result["sources"]["f1"], "passages": result["n_gold_passages"]}, preds
+
+
+def disagreement(preds: list[Document], reference: list[Document]) -> dict[str, int]:
+    """Passages whose role differs from the reference run, and mentions not found identically in it."""
+    roles = sum(p.label != r.label for a, b in zip(preds, reference) for p, r in zip(a.passages, b.passages))
+    spans = [{(m.start, m.end, m.type) for p in d.passages for m in p.sources} for d in preds]
+    ref_spans = [{(m.start, m.end, m.type) for p in d.passages for m in p.sources} for d in reference]
+    return {"roles_changed": roles, "mentions_changed": sum(len(a ^ b) for a, b in zip(spans, ref_spans))}
+
+
+@contextlib.contextmanager
+def encoder_timer(annotator: Annotator) -> Iterator[list[float]]:
+    """Seconds spent inside the encoder during the block (the rest is tokenising, heads, decoding, I/O)."""
+    encoder = annotator.net.encoder
+    original = encoder.forward
+    spent = [0.0]
+
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        start = time.perf_counter()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            spent[0] += time.perf_counter() - start
+
+    encoder.forward = timed
+    try:
+        yield spent
+    finally:
+        del encoder.forward  # back to the class's forward
+
+
+def speed(annotator: Annotator, inputs: Path, workdir: Path) -> dict[str, Any]:
+    """One ``score_documents`` run over ``inputs``: passages/s and the encoder's share of the time."""
+    out = workdir / "pred.jsonl"
+    out.unlink(missing_ok=True)
+    load = os.getloadavg()[0]
+    with encoder_timer(annotator) as spent:
+        start = time.perf_counter()
+        stats = score_documents(annotator, [str(inputs)], out, progress=False)
+        seconds = time.perf_counter() - start
+    return {"passages": stats.passages, "seconds": round(seconds, 2),
+            "passages_per_s": round(stats.passages / seconds, 1),
+            "encoder_seconds": round(spent[0], 2), "load_avg_1m_before": round(load, 2)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--model", default=str(ROOT / "models" / "default"))
+    parser.add_argument("--docs", type=int, default=100, help="real articles for the speed runs")
+    parser.add_argument("--repeats", type=int, default=2,
+                        help="interleaved speed rounds; the best is reported (0: accuracy only)")
+    parser.add_argument("--naive-passages", type=int, default=600,
+                        help="passages for the naive pipeline loop (0: skip it)")
+    parser.add_argument("--batch-sizes", default="16,8,32",
+                        help="windows per forward pass in the accuracy runs; the first (score's default) is the "
+                             "headline. int8 results depend on it: dynamic quantisation takes one activation "
+                             "scale over the whole padded batch, so the other windows of a batch matter")
+    parser.add_argument("--recipes", default=None,
+                        help=f"comma-separated use_onnx recipes to run besides torch (default: all of "
+                             f"{', '.join(RECIPES)})")
+    args = parser.parse_args()
+    selected = args.recipes.split(",") if args.recipes else None
+    sizes = [int(size) for size in args.batch_sizes.split(",")]
+    dev_sets = {"real_dev": list(read_documents(REAL_DEV_FILE)), "corpus_dev": split_corpus()[1]}
+    docs = load_texts(args.docs)
+
+    annotators: dict[str, Annotator] = {}
+    rows: dict[str, dict[str, Any]] = {}
+    reference: dict[str, list[Document]] = {}
+    for label, recipe in runtimes(selected).items():
+        annotator = Annotator.load(args.model)
+        start = time.perf_counter()
+        if recipe is not None:
+            use_onnx(annotator, args.model, recipe)
+        row: dict[str, Any] = {"recipe": recipe, "setup_s": round(time.perf_counter() - start, 2)}
+        if recipe is not None:
+            path = annotator.net.encoder.path
+            row["graph"] = path.name
+            row["graph_mb"] = round(path.stat().st_size / 2**20, 1)
+        for name, gold in dev_sets.items():
+            by_size = {}
+            for size in sizes:
+                scores, preds = accuracy(annotator, gold, size)
+                reference.setdefault(name, preds)  # torch fp32 at the headline batch size runs first
+                by_size[size] = {**scores, **disagreement(preds, reference[name])}
+            row[name] = {**by_size[sizes[0]], "by_batch_size": by_size}
+        annotators[label], rows[label] = annotator, row
+        print(f"{label:26s} real dev role F1 {row['real_dev']['role_macro_f1']:.4f}  "
+              f"corpus dev role F1 {row['corpus_dev']['role_macro_f1']:.4f}  (setup {row['setup_s']} s)",
+              flush=True)
+
+    naive_runs: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        inputs = Path(tmp) / "docs.jsonl"
+        inputs.write_text("".join(dumps_document(d) + "\n" for d in docs), encoding="utf-8")
+        for round_no in range(args.repeats):
+            for label, annotator in annotators.items():
+                run = speed(annotator, inputs, Path(tmp))
+                rows[label].setdefault("runs", []).append(run)
+                print(f"round {round_no + 1} {label:26s} {run['passages_per_s']:7.1f} passages/s "
+                      f"(load {run['load_avg_1m_before']})", flush=True)
+            if args.naive_passages:
+                naive_runs.append(bench_naive_pipeline(annotators[TORCH], docs, args.naive_passages))
+                print(f"round {round_no + 1} {'naive pipeline loop':26s} "
+                      f"{naive_runs[-1]['passages_per_s']:7.1f} passages/s", flush=True)
+
+    base = rows[TORCH]
+    naive_best = max((r["passages_per_s"] for r in naive_runs), default=None)
+    for label, row in rows.items():
+        best = max(row.setdefault("runs", []), key=lambda r: r["passages_per_s"], default=None)
+        row["passages_per_s"] = best["passages_per_s"] if best else None
+        row["encoder_share_of_time"] = round(best["encoder_seconds"] / best["seconds"], 3) if best else None
+    for label, row in rows.items():
+        timed = row["passages_per_s"] is not None
+        row["speedup_vs_torch"] = round(row["passages_per_s"] / base["passages_per_s"], 2) if timed else None
+        row["speedup_vs_naive"] = round(row["passages_per_s"] / naive_best, 2) if timed and naive_best else None
+        deltas = {name: {"role_macro_f1": row[name]["role_macro_f1"] - base[name]["role_macro_f1"],
+                         "mention_f1": row[name]["mention_f1"] - base[name]["mention_f1"]} for name in dev_sets}
+        row["delta_vs_torch"] = {n: {k: round(v, 4) for k, v in d.items()} for n, d in deltas.items()}
+        row["meets_role_rule"] = all(abs(d["role_macro_f1"]) <= ROLE_TOLERANCE for d in deltas.values())
+        row["meets_role_rule_at_every_batch_size"] = all(
+            abs(scores["role_macro_f1"] - base[name]["role_macro_f1"]) <= ROLE_TOLERANCE
+            for name in dev_sets for scores in row[name]["by_batch_size"].values())
+        row["meets_default_rule"] = row["meets_role_rule"] and all(
+            abs(d["mention_f1"]) <= MENTION_TOLERANCE for d in deltas.values()) and (row["speedup_vs_torch"] or 0) > 1
+
+    header = (f"{'runtime':26s} {'real role':>9s} {'corp role':>9s} {'real ment':>9s} {'corp ment':>9s} "
+              f"{'chg roles':>9s} {'pass/s':>7s} {'runs':>13s} {'x torch':>7s} {'x naive':>7s} {'rule':>5s}")
+    print(header)
+    for label, row in rows.items():
+        real, corpus = row["real_dev"], row["corpus_dev"]
+        runs = "/".join(f"{r['passages_per_s']:.0f}" for r in row["runs"]) or "-"
+        shown = [f"{v:{fmt}}" if v is not None else "-" for v, fmt in
+                 ((row["passages_per_s"], ".1f"), (row["speedup_vs_torch"], ".2f"), (row["speedup_vs_naive"], ".2f"))]
+        print(f"{label:26s} {real['role_macro_f1']:9.4f} {corpus['role_macro_f1']:9.4f} "
+              f"{real['mention_f1']:9.4f} {corpus['mention_f1']:9.4f} "
+              f"{real['roles_changed'] + corpus['roles_changed']:9d} {shown[0]:>7s} {runs:>13s} "
+              f"{shown[1]:>7s} {shown[2]:>7s} {'yes' if row['meets_role_rule'] else 'no':>5s}")
+    print(f"\nrole macro-F1 (roles changed vs torch fp32) by batch size {sizes}:")
+    for label, row in rows.items():
+        cells = [" ".join(f"{r['role_macro_f1']:.4f}({r['roles_changed']})" for r in row[name]["by_batch_size"].values())
+                 for name in dev_sets]
+        print(f"{label:26s} real dev {cells[0]}   corpus dev {cells[1]}   "
+              f"rule at every size: {'yes' if row['meets_role_rule_at_every_batch_size'] else 'no'}")
+    if naive_best:
+        print(f"naive pipeline loop: best {naive_best} passages/s of "
+              f"{[r['passages_per_s'] for r in naive_runs]}")
+    save_results("onnx_runtime", {
+        "documents": len(docs), "threads": torch.get_num_threads(), "repeats": args.repeats,
+        "accuracy_batch_sizes": sizes,
+        "dev_sets": {name: {"documents": len(gold), "passages": sum(len(d.passages) for d in gold)}
+                     for name, gold in dev_sets.items()},
+        "int8_is": INT8,
+        "rules": {"role_macro_f1_within": ROLE_TOLERANCE, "mention_f1_within": MENTION_TOLERANCE},
+        "runtimes": rows, "naive_pipeline_loop": {"best_passages_per_s": naive_best, "runs": naive_runs},
+    })
+
+
+if __name__ == "__main__":
+    main()

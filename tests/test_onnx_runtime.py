@@ -1,0 +1,152 @@
+"""The ONNX Runtime encoder: same hidden states as torch, same labels from ``score --runtime onnx``, cached graphs."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from sourcemark.cli import app
+from sourcemark.jsonl import read_documents
+from sourcemark.model.annotator import Annotator
+from sourcemark.model.encoding import build_windows
+from sourcemark.model.network import collate
+
+pytest.importorskip("onnxruntime")
+from sourcemark.model.onnx_encoder import OnnxEncoder, export_encoder, graph_path, use_onnx  # noqa: E402
+
+pytestmark = pytest.mark.slow
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def model_dir(trained, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the tiny trained model, so the cached graphs do not land in the shared fixture."""
+    copy = tmp_path_factory.mktemp("onnx") / "tiny"
+    shutil.copytree(trained[0], copy)
+    return copy
+
+
+def _real_batch(annotator: Annotator, docs) -> dict[str, torch.Tensor]:
+    """Windows of real documents, padded to one batch, with some tokens of type 1 (comment sections)."""
+    windows = [w for i, d in enumerate(docs) for w in build_windows(d, i, annotator.tokenizer, 128, 16)]
+    batch = collate([w.to_dict() for w in windows[:6]], annotator.tokenizer.pad_token_id or 0)
+    types = batch["token_type_ids"]
+    types[0, 5:] = 1
+    types[2, 1:4] = 1
+    types *= batch["attention_mask"]
+    assert (batch["attention_mask"] == 0).any(), "the batch must have padded rows"
+    return batch
+
+
+def test_onnx_hidden_states_match_torch(model_dir: Path, trained) -> None:
+    annotator = Annotator.load(model_dir)
+    encoder = annotator.net.encoder
+    batch = _real_batch(annotator, trained[1])
+    onnx = OnnxEncoder(export_encoder(encoder, model_dir, "none"), encoder.config)
+    assert not encoder.training  # exporting must not switch the caller's encoder to training mode
+    ids, mask, types = batch["input_ids"], batch["attention_mask"], batch["token_type_ids"]
+    with torch.inference_mode():
+        expected = encoder(input_ids=ids, attention_mask=mask, token_type_ids=types).last_hidden_state
+        without_types = encoder(input_ids=ids, attention_mask=mask).last_hidden_state
+        got = onnx(ids, mask, types).last_hidden_state
+        got_without_types = onnx(ids, mask).last_hidden_state
+    # the comparison can see a dropped or swapped input: token types do change the states
+    assert (expected - without_types).abs().max() > 1e-3
+    assert got.shape == expected.shape
+    assert (got - expected).abs().max() < 1e-4  # every position, padding included
+    assert (got_without_types - without_types).abs().max() < 1e-4
+
+
+def test_graph_is_cached_and_exported_again_after_retraining(model_dir: Path) -> None:
+    annotator = Annotator.load(model_dir)
+    path = export_encoder(annotator.net.encoder, model_dir, "none")
+    assert path == graph_path(model_dir, "none")
+    before = path.stat().st_mtime_ns
+    assert export_encoder(annotator.net.encoder, model_dir, "none").stat().st_mtime_ns == before
+    # retrained: the weights are newer than the graph (aged here, rather than weights dated in the future)
+    older = (model_dir / "model.safetensors").stat().st_mtime - 10
+    os.utime(path, (older, older))
+    assert export_encoder(annotator.net.encoder, model_dir, "none").stat().st_mtime > older
+    assert not [p for p in model_dir.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_use_onnx_swaps_only_the_encoder(model_dir: Path, trained) -> None:
+    torch_run = [d.to_dict() for d in Annotator.load(model_dir).annotate(trained[1])]
+    annotator = Annotator.load(model_dir)
+    use_onnx(annotator, model_dir)
+    assert isinstance(annotator.net.encoder, OnnxEncoder)
+    onnx_run = [d.to_dict() for d in annotator.annotate(trained[1])]
+    assert _labels(onnx_run) == _labels(torch_run)
+
+
+def _labels(docs: list[dict]) -> list[list[tuple]]:
+    """Spans, roles and mention spans and types (scores are floats: compared elsewhere with a tolerance)."""
+    return [[(p["start"], p["end"], p["label"], [(s["start"], s["end"], s["type"]) for s in p["sources"]])
+             for p in d["passages"]] for d in docs]
+
+
+def test_score_runtime_onnx_gives_the_same_labels(model_dir: Path, trained, tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for doc in trained[1]:
+        (folder / f"{doc.doc_id}.txt").write_text(doc.text, encoding="utf-8")
+    outputs = {}
+    for runtime in ("torch", "onnx"):
+        out = tmp_path / f"{runtime}.jsonl"
+        result = runner.invoke(app, ["score", str(folder), "--model", str(model_dir), "--out", str(out),
+                                     "--quiet", "--runtime", runtime])
+        assert result.exit_code == 0, result.output
+        outputs[runtime] = {d.doc_id: d for d in read_documents(out)}
+    assert len(outputs["onnx"]) == len(trained[1])
+    for doc_id, expected in outputs["torch"].items():
+        got = outputs["onnx"][doc_id]
+        assert [(p.start, p.end, p.label) for p in got.passages] == [(p.start, p.end, p.label) for p in expected.passages]
+        assert [[(s.start, s.end, s.type) for s in p.sources] for p in got.passages] == \
+            [[(s.start, s.end, s.type) for s in p.sources] for p in expected.passages]
+        for a, b in zip(got.passages, expected.passages):
+            assert max(abs(a.probs[r] - b.probs[r]) for r in b.probs) < 1e-3
+
+
+def test_score_runtime_onnx_int8_scores_every_passage(model_dir: Path, trained, tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for doc in trained[1]:
+        (folder / f"{doc.doc_id}.txt").write_text(doc.text, encoding="utf-8")
+    out = tmp_path / "int8.jsonl"
+    result = runner.invoke(app, ["score", str(folder), "--model", str(model_dir), "--out", str(out),
+                                 "--quiet", "--runtime", "onnx-int8"])
+    assert result.exit_code == 0, result.output
+    assert graph_path(model_dir, "int8").is_file() and graph_path(model_dir, "int8").name != "encoder.int8.onnx"
+    docs = list(read_documents(out))
+    assert len(docs) == len(trained[1]) and all(p.label for d in docs for p in d.passages)
+
+
+def test_unknown_runtime_is_a_usage_error(model_dir: Path, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["score", str(tmp_path), "--model", str(model_dir), "--out",
+                                 str(tmp_path / "p.jsonl"), "--runtime", "tensorrt"])
+    assert result.exit_code == 1
+    assert "unknown runtime 'tensorrt'" in result.output
+
+
+def test_int8_recipe_keeps_the_excluded_layers_in_fp32(model_dir: Path, trained) -> None:
+    import onnx
+
+    annotator = Annotator.load(model_dir)
+    path = export_encoder(annotator.net.encoder, model_dir, "int8-pc-late")
+    ops = [n.op_type for n in onnx.load(str(path)).graph.node]
+    # two layers: the first (its fused attention too) stays fp32, the second is int8
+    assert ops.count("Attention") == 1 and ops.count("QAttention") == 1
+    assert ops.count("MatMul") == 3 and ops.count("MatMulInteger") == 3
+    batch = _real_batch(annotator, trained[1])
+    ids, mask, types = batch["input_ids"], batch["attention_mask"], batch["token_type_ids"]
+    with torch.inference_mode():
+        expected = annotator.net.encoder(input_ids=ids, attention_mask=mask, token_type_ids=types).last_hidden_state
+    got = OnnxEncoder(path, annotator.net.encoder.config)(ids, mask, types).last_hidden_state
+    real = mask.bool()
+    # close, not equal: the quantised layer's error, small next to the states' own spread
+    assert (got - expected)[real].abs().mean() < 0.1 * expected[real].std()
