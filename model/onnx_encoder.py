@@ -300,5 +300,5 @@ def use_runtime(annotator: Any, model_dir: str | os.PathLike[str], runtime: str)
         import onnx  # noqa: F401 - the exporter and the fusion need it
         import onnxruntime  # noqa: F401
     except ImportError:
-        raise RuntimeUnavailable(f"--runtime {runtime} needs ONNX Runtime: pip install onnx onnxruntime") from None
+        raise RuntimeUnavailable(f"--runtime {runtime} needs ONNX Runtime: pip install 'sourcemark[onnx]'") from None
     use_onnx(annotator, model_dir, quantize)
