@@ -14,6 +14,9 @@ beside it, so CPU used by other processes shows up as spread between runs
 rather than as a difference between runtimes. The naive per-passage
 ``transformers.pipeline`` loop of ``score_throughput.py`` is timed in the
 same rounds, so the speed-up against it is measured under the same load.
+Passages per CPU second of this process are reported too; with
+``--threads 1`` (saved as ``onnx_runtime_threads1.json``) they hardly depend
+on what else the machine runs.
 """
 
 from __future__ import annotations
