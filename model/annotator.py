@@ -29,10 +29,6 @@ from sourcemark.segmentation import mark_sections, segment
 SETTINGS_FILE = "sourcemark.json"
 WEIGHTS_FILE = "model.safetensors"
 
-#: A registry match covering at least this share of a mention decides its type. Measured on the
-#: corpus dev split with word-level decoding: any match (0.0) gave mention F1 0.674, a 60% share 0.667
-#: (a predicted span often runs on past the name: "Al-Naba claims", "IS's newsletter").
-REGISTRY_OVERRIDE_SHARE = 0.0
 
 
 class ModelLoadError(RuntimeError):
@@ -183,9 +179,11 @@ class Annotator:
             span = doc.text[m.start : m.end]
             match = self.registry.best_match(span)
             if match is not None:
+                # A known outlet anywhere in the mention decides its type: predicted spans often run on past
+                # the name ("Al-Naba claims"). Corpus dev mention F1 0.674 this way, 0.667 when the name had
+                # to cover 60% of the span.
                 mention.extra["registry_id"] = match.entry.id
-                if (match.end - match.start) >= REGISTRY_OVERRIDE_SHARE * len(span.strip()):
-                    mention.type = match.entry.type
+                mention.type = match.entry.type
             mentions.append(mention)
         return mentions
 

@@ -118,6 +118,13 @@ class ScoreSink:
         self.stats.passages += passages
         self.bar.update(1)
 
+    def add_chunk(self, scored: list[Document], failures: list[tuple[str, str, str]]) -> None:
+        """Keep what :func:`score_chunk` returned: predictions as output lines, failures as errors."""
+        for doc in scored:
+            self.scored(doc.doc_id, prediction_line(doc), len(doc.passages))
+        for where, doc_id, message in failures:
+            self.error(where, doc_id, message)
+
     def flush(self) -> None:
         """Append what is pending (one write + fsync per file) and refresh the rates."""
         self.writer.write(self.lines)
@@ -166,11 +173,7 @@ def score_documents(
                     sink.skip()
                 else:
                     todo.append(item)
-            scored, failures = score_chunk(annotator, todo, batch_size)
-            for doc in scored:
-                sink.scored(doc.doc_id, prediction_line(doc), len(doc.passages))
-            for where, doc_id, message in failures:
-                sink.error(where, doc_id, message)
+            sink.add_chunk(*score_chunk(annotator, todo, batch_size))
             sink.flush()
     finally:
         stats = sink.close()

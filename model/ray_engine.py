@@ -37,8 +37,12 @@ class RayUnavailable(RuntimeError):
     """Ray is not installed (it is the optional extra ``sourcemark[ray]``)."""
 
 
-def _row(kind: str, doc_id: str | None, payload: str, where: str = "") -> dict[str, Any]:
-    return {"kind": kind, "doc_id": doc_id or "", "payload": payload, "where": where}
+#: Row columns; ``passages`` is set on predictions so the driver need not parse their lines to count them.
+COLUMNS = ("kind", "doc_id", "payload", "where", "passages")
+
+
+def _row(kind: str, doc_id: str | None, payload: str, where: str = "", passages: int = 0) -> dict[str, Any]:
+    return {"kind": kind, "doc_id": doc_id or "", "payload": payload, "where": where, "passages": passages}
 
 
 def read_rows(item: dict[str, Any], max_chars: int, done: frozenset[str]) -> list[dict[str, Any]]:
@@ -67,22 +71,23 @@ class ScoringActor:
         use_runtime(self.annotator, model_dir, runtime)
         self.batch_size = batch_size
 
-    def __call__(self, batch: dict[str, Any]) -> dict[str, list[str]]:
+    def __call__(self, batch: dict[str, Any]) -> dict[str, list[Any]]:
         rows = [dict(zip(batch, values)) for values in zip(*batch.values())]
         docs = [Document.from_dict(json.loads(r["payload"])) for r in rows if r["kind"] == DOC]
         scored, failures = score_chunk(self.annotator, docs, self.batch_size)
-        lines = {doc.doc_id: prediction_line(doc) for doc in scored}
+        lines = {doc.doc_id: (prediction_line(doc), len(doc.passages)) for doc in scored}
         failed = {doc_id: (where, message) for where, doc_id, message in failures}
         out = []
         for r in rows:
             if r["kind"] != DOC:
                 out.append(r)
             elif r["doc_id"] in lines:
-                out.append(_row(PRED, r["doc_id"], lines[r["doc_id"]], r["where"]))
+                line, passages = lines[r["doc_id"]]
+                out.append(_row(PRED, r["doc_id"], line, r["where"], passages))
             else:
                 where, message = failed.get(r["doc_id"], (r["where"], "scoring failed"))
                 out.append(_row(ERROR, r["doc_id"], message, where))
-        return {key: [str(r[key]) for r in out] for key in ("kind", "doc_id", "payload", "where")}
+        return {key: [r[key] for r in out] for key in COLUMNS}
 
 
 def _start_ray(address: str | None, num_cpus: int | None, progress: bool) -> Any:
@@ -169,11 +174,11 @@ def _finish_row(row: dict[str, Any], sink: ScoreSink, unique: UniqueIds, leftove
         leftovers.append(doc)
     else:
         line = row["payload"]
-        record = json.loads(line)
         if doc_id != row["doc_id"]:
+            record = json.loads(line)
             record["doc_id"] = doc_id
             line = json.dumps(record, ensure_ascii=False)
-        sink.scored(doc_id, line, len(record.get("passages") or []))
+        sink.scored(doc_id, line, int(row["passages"]))
 
 
 def _score_leftovers(model_dir: Path, docs: list[Document], sink: ScoreSink, batch_size: int,
@@ -184,8 +189,4 @@ def _score_leftovers(model_dir: Path, docs: list[Document], sink: ScoreSink, bat
 
     annotator = Annotator.load(model_dir)
     use_runtime(annotator, model_dir, runtime)  # the same runtime as the actors, so the same labels
-    scored, failures = score_chunk(annotator, docs, batch_size)
-    for doc in scored:
-        sink.scored(doc.doc_id, prediction_line(doc), len(doc.passages))
-    for where, doc_id, message in failures:
-        sink.error(where, doc_id, message)
+    sink.add_chunk(*score_chunk(annotator, docs, batch_size))
