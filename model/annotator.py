@@ -19,7 +19,7 @@ import torch
 
 from sourcemark.documents import Document, Passage, SourceMention
 from sourcemark.labels import ROLES, SOURCE_TYPES
-from sourcemark.model.decoding import decode_mentions
+from sourcemark.model.decoding import decode_mentions, recall_known_sources
 from sourcemark.model.encoding import TAGS, build_windows
 from sourcemark.model.features import FEATURE_NAMES
 from sourcemark.model.network import SourcemarkNet, collate
@@ -170,9 +170,15 @@ class Annotator:
                         row += 1
         return results
 
-    def _mentions(self, doc: Document, tokens: tuple[Any, list[tuple[int, int]]]) -> list[SourceMention]:
+    def _mentions(self, doc: Document, passage: Passage, role: str,
+                  tokens: tuple[Any, list[tuple[int, int]]]) -> list[SourceMention]:
         probs, offsets = tokens
         decoded = decode_mentions(probs, offsets, doc.text, self.settings.mention_threshold)
+        if role == "attributed_report":
+            known = [(passage.start + m.start, passage.start + m.end, m.entry.type)
+                     for m in self.registry.find(doc.text[passage.start : passage.end])]
+            decoded += recall_known_sources(probs, offsets, known, decoded)
+            decoded.sort(key=lambda m: m.start)
         mentions = []
         for m in decoded:
             mention = SourceMention(m.start, m.end, m.type, round(m.score, 4))
@@ -198,7 +204,7 @@ class Annotator:
                 best = int(p.argmax())
                 passages.append(Passage(
                     start=passage.start, end=passage.end, label=ROLES[best],
-                    sources=self._mentions(doc, result["tokens"][k]),
+                    sources=self._mentions(doc, passage, ROLES[best], result["tokens"][k]),
                     score=round(float(p[best]), 4),
                     probs={r: round(float(p[i]), 4) for i, r in enumerate(ROLES)},
                     extra={k2: v for k2, v in passage.extra.items() if k2 == "section"},

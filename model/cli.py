@@ -24,8 +24,9 @@ def score_command(
         None, envvar="RAY_ADDRESS", help="Ray cluster to join (default: start a local Ray instance)."),
     actors: Optional[int] = typer.Option(None, min=1, help="Ray engine: model actors (default: one per CPU)."),
     runtime: str = typer.Option(
-        "torch", help="Encoder runtime: torch; onnx (ONNX Runtime fp32, same labels); onnx-int8 (faster, a few "
-        "labels change: check with bench/onnx_runtime.py). The graph is cached in the model directory."),
+        "auto", help="Encoder runtime: auto (onnx when ONNX Runtime is installed and the graph can be "
+        "cached, else torch); torch; onnx (ONNX Runtime fp32, same labels as torch, faster); onnx-int8 (faster "
+        "still, a few labels change: check with bench/onnx_runtime.py). The graph is cached in the model directory."),
 ) -> None:
     """Score articles into a predictions file. Exit 0: all scored; 2: some failed; 1: fatal error."""
     from sourcemark.model.annotator import Annotator, ModelLoadError
@@ -37,9 +38,12 @@ def score_command(
         raise typer.Exit(1)
     try:
         annotator = Annotator.load(model)
-        use_runtime(annotator, model, runtime)
+        runtime = use_runtime(annotator, model, runtime, notice=lambda m: typer.echo(m, err=True))
     except (ModelLoadError, ValueError) as exc:
         typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1)
+    except OSError as exc:  # --runtime onnx asked for by name, and its graph cannot be written
+        typer.echo(f"error: runtime {runtime}: cannot cache the ONNX graph in {model}: {exc}", err=True)
         raise typer.Exit(1)
     try:
         if engine == "ray":

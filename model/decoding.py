@@ -18,6 +18,11 @@ import numpy as np
 from sourcemark.labels import SOURCE_TYPES
 
 
+#: Registry recall threshold, measured on the corpus dev split (isolated-passage model, best epoch):
+#: mention F1 0.791 without the rule, 0.792 at 0.05, 0.798 at 0.2; 0.0 (any registry name) 0.775.
+RECALL_MIN_MASS = 0.2
+
+
 @dataclass
 class DecodedMention:
     """A mention span in document offsets, its type and the tagger's confidence."""
@@ -63,6 +68,10 @@ def decode_mentions(
     if len(offsets) == 0:
         return []
     by_type = type_probabilities(np.asarray(probs, dtype=np.float64))
+    if by_type[:, 0].min() >= 0.5:
+        # Most passages name no source. If O has half the mass on every token it has at least half
+        # on every word's mean, so no word is marked: skip the per-word loop.
+        return []
     runs: list[list[int]] = []
     previous_word_marked = False
     for word in _words(offsets):
@@ -86,3 +95,35 @@ def decode_mentions(
         if score >= min_score:
             mentions.append(DecodedMention(offsets[first][0], offsets[last][1], SOURCE_TYPES[kind], score))
     return mentions
+
+
+def mention_mass(probs: np.ndarray, offsets: Sequence[tuple[int, int]], start: int, end: int) -> float:
+    """Mean probability, over the tokens inside ``[start, end)``, that a token is part of any mention."""
+    tokens = [i for i, (a, b) in enumerate(offsets) if a >= 0 and a < end and b > start]
+    if not tokens:
+        return 0.0
+    return float(1.0 - np.asarray(probs, dtype=np.float64)[tokens, 0].mean())
+
+
+def recall_known_sources(
+    probs: np.ndarray,
+    offsets: Sequence[tuple[int, int]],
+    known: Sequence[tuple[int, int, str]],
+    found: Sequence[DecodedMention],
+    min_mass: float = RECALL_MIN_MASS,
+) -> list[DecodedMention]:
+    """Known outlets (registry matches, ``(start, end, type)``) the tagger leaned towards but did not mark.
+
+    Used only inside passages predicted ``attributed_report``, which must
+    credit a source: there a registry name that no decoded mention overlaps
+    becomes a mention when the tagger gave its tokens at least ``min_mass``
+    mention probability (a name merely talked about gets close to none).
+    """
+    added = []
+    for start, end, kind in known:
+        if any(m.start < end and m.end > start for m in found):
+            continue
+        mass = mention_mass(probs, offsets, start, end)
+        if mass >= min_mass:
+            added.append(DecodedMention(start, end, kind, mass))
+    return added

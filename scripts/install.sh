@@ -14,6 +14,6 @@ if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
 fi
 "$VENV/bin/python" -m pip install -q --upgrade pip "setuptools>=68" wheel
 "$VENV/bin/python" -m pip install -q "torch==2.13.0"
-"$VENV/bin/python" -m pip install -q -e ".[dev,ray,onnx]"
+"$VENV/bin/python" -m pip install -q -e ".[dev,ray]"
 echo "$want" > "$stamp"
 echo "sourcemark installed in $VENV" >&2

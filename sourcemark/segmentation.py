@@ -93,10 +93,20 @@ def find_comment_start(text: str, lines: list[Line], meta: dict | None = None) -
     return None
 
 
+#: pysbd builds one regex per abbreviation it meets and compiles it through ``re``'s cache, which
+#: holds 512 patterns: more than that per article and every call recompiles (8,400 compilations for
+#: 100 articles). A larger cache cut segmentation from 1.9 s to 1.4 s per 100 FA-KES articles.
+_RE_CACHE_SIZE = 8192
+
+
 @lru_cache(maxsize=1)
 def _splitter():  # type: ignore[no-untyped-def]
+    import re
+
     import pysbd
 
+    if getattr(re, "_MAXCACHE", _RE_CACHE_SIZE) < _RE_CACHE_SIZE:  # a CPython detail: skipped if it goes
+        re._MAXCACHE = _RE_CACHE_SIZE
     return pysbd.Segmenter(language="en", clean=False)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from sourcemark.labels import SOURCE_TYPES
-from sourcemark.model.decoding import decode_mentions
+from sourcemark.model.decoding import decode_mentions, recall_known_sources
 from sourcemark.model.encoding import TAGS, tag_id
 
 
@@ -54,3 +54,29 @@ def test_o_wins_when_mass_is_spread_thin_and_no_tokens_means_no_mentions() -> No
     assert decode_mentions(_probs([spread]), [(0, 9)], text) == []
     assert decode_mentions(np.zeros((0, len(TAGS))), [], text) == []
     assert tag_id("B", "armed_group") == TAGS.index("B-armed_group")
+
+
+def test_a_known_outlet_the_tagger_leaned_towards_is_recalled() -> None:
+    text = "Airwars said the strike hit homes, and SANA denied it."
+    pieces = ["Airwars", "said", "the", "strike", "hit", "homes", ",", "and", "SANA", "denied", "it", "."]
+    offsets = _tokens(text, pieces)
+    # "Airwars" under O by a little, "SANA" hardly a mention word at all
+    rows = [{"B-monitor_group": 0.35}, {}, {}, {}, {}, {}, {}, {}, {"B-state_media": 0.05}, {}, {}, {}]
+    probs = _probs(rows)
+    found = decode_mentions(probs, offsets, text)
+    assert found == []
+    known = [(0, 7, "monitor_group"), (39, 43, "state_media")]
+    recalled = recall_known_sources(probs, offsets, known, found)
+    assert [(text[m.start:m.end], m.type) for m in recalled] == [("Airwars", "monitor_group")]
+    assert abs(recalled[0].score - 0.35) < 1e-9
+    # a name already inside a decoded mention is not added twice
+    assert recall_known_sources(probs, offsets, known, recalled) == []
+
+
+def test_a_passage_with_no_mention_word_decodes_to_nothing_quickly() -> None:
+    text = "Nothing here names a source."
+    pieces = ["Nothing", "here", "names", "a", "source", "."]
+    rows = [{"B-official": 0.49}, {}, {}, {}, {}, {}]
+    assert decode_mentions(_probs(rows), _tokens(text, pieces), text) == []
+    rows[0] = {"B-official": 0.51}  # just over the line: the word is marked
+    assert [m.type for m in decode_mentions(_probs(rows), _tokens(text, pieces), text)] == ["official"]

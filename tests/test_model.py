@@ -8,6 +8,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+import torch
 
 from sourcemark.documents import Document
 from sourcemark.model.annotator import Annotator, ModelLoadError
@@ -124,3 +125,24 @@ def test_bad_model_directories(trained, tmp_path: Path) -> None:
     (garbage / "model.safetensors").write_bytes(b"not weights")
     with pytest.raises(ModelLoadError, match="weights"):
         Annotator.load(garbage)
+
+
+def test_length_grouped_order_is_a_shuffle_with_less_padding() -> None:
+    from sourcemark.training.config import TrainConfig
+    from sourcemark.training.trainer import epoch_order
+
+    lengths = [int(x) for x in torch.randint(3, 120, (1000,), generator=torch.Generator().manual_seed(0))]
+
+    def padded_tokens(order: torch.Tensor, batch: int = 8) -> int:
+        idx = order.tolist()
+        return sum(max(lengths[i] for i in idx[b : b + batch]) * len(idx[b : b + batch])
+                   for b in range(0, len(idx), batch))
+
+    grouped_cfg, random_cfg = TrainConfig(group_by_length=True), TrainConfig(group_by_length=False)
+    grouped = epoch_order(lengths, grouped_cfg, epoch=0)
+    assert sorted(grouped.tolist()) == list(range(1000))  # every window once per epoch
+    assert torch.equal(grouped, epoch_order(lengths, grouped_cfg, epoch=0))  # deterministic
+    assert not torch.equal(grouped, epoch_order(lengths, grouped_cfg, epoch=1))  # reshuffled each epoch
+    shuffled = epoch_order(lengths, random_cfg, epoch=0)
+    assert padded_tokens(grouped) < 0.75 * padded_tokens(shuffled)
+    assert grouped[:50].tolist() != sorted(grouped[:50].tolist())  # still shuffled, not sorted by index

@@ -95,21 +95,54 @@ def test_score_runtime_onnx_gives_the_same_labels(model_dir: Path, trained, tmp_
     folder.mkdir()
     for doc in trained[1]:
         (folder / f"{doc.doc_id}.txt").write_text(doc.text, encoding="utf-8")
+    graph_path(model_dir).unlink(missing_ok=True)
     outputs = {}
-    for runtime in ("torch", "onnx"):
+    for runtime in ("torch", "onnx", "default"):
         out = tmp_path / f"{runtime}.jsonl"
+        flags = [] if runtime == "default" else ["--runtime", runtime]
         result = runner.invoke(app, ["score", str(folder), "--model", str(model_dir), "--out", str(out),
-                                     "--quiet", "--runtime", runtime])
+                                     "--quiet", *flags])
         assert result.exit_code == 0, result.output
         outputs[runtime] = {d.doc_id: d for d in read_documents(out)}
-    assert len(outputs["onnx"]) == len(trained[1])
-    for doc_id, expected in outputs["torch"].items():
-        got = outputs["onnx"][doc_id]
-        assert [(p.start, p.end, p.label) for p in got.passages] == [(p.start, p.end, p.label) for p in expected.passages]
-        assert [[(s.start, s.end, s.type) for s in p.sources] for p in got.passages] == \
-            [[(s.start, s.end, s.type) for s in p.sources] for p in expected.passages]
-        for a, b in zip(got.passages, expected.passages):
-            assert max(abs(a.probs[r] - b.probs[r]) for r in b.probs) < 1e-3
+        if runtime == "torch":
+            assert not graph_path(model_dir).exists()  # torch never exports
+    assert graph_path(model_dir).is_file()
+    for runtime in ("onnx", "default"):  # the default (auto) runs the same ONNX graph
+        assert len(outputs[runtime]) == len(trained[1])
+        for doc_id, expected in outputs["torch"].items():
+            _assert_same_predictions(outputs[runtime][doc_id], expected)
+
+
+def _assert_same_predictions(got, expected) -> None:
+    assert [(p.start, p.end, p.label) for p in got.passages] == [(p.start, p.end, p.label) for p in expected.passages]
+    assert [[(s.start, s.end, s.type) for s in p.sources] for p in got.passages] == \
+        [[(s.start, s.end, s.type) for s in p.sources] for p in expected.passages]
+    for a, b in zip(got.passages, expected.passages):
+        assert max(abs(a.probs[r] - b.probs[r]) for r in b.probs) < 1e-3
+
+
+def test_default_runtime_falls_back_to_torch_when_the_graph_cannot_be_cached(trained, tmp_path: Path) -> None:
+    """A model directory where encoder.onnx cannot be written (here: a folder is in its place) still scores."""
+    blocked = tmp_path / "model"
+    shutil.copytree(trained[0], blocked)
+    graph_path(blocked).unlink(missing_ok=True)
+    graph_path(blocked).mkdir()
+    folder = tmp_path / "in"
+    folder.mkdir()
+    doc = trained[1][0]
+    (folder / f"{doc.doc_id}.txt").write_text(doc.text, encoding="utf-8")
+    outputs = {}
+    for runtime in ("torch", "auto"):
+        out = tmp_path / f"{runtime}.jsonl"
+        result = runner.invoke(app, ["score", str(folder), "--model", str(blocked), "--out", str(out),
+                                     "--quiet", "--runtime", runtime])
+        assert result.exit_code == 0, result.output
+        outputs[runtime] = list(read_documents(out))
+    assert "runtime auto: no ONNX graph" in result.output and "scoring with torch" in result.output
+    assert [d.to_dict() for d in outputs["auto"]] == [d.to_dict() for d in outputs["torch"]]
+    explicit = runner.invoke(app, ["score", str(folder), "--model", str(blocked), "--out",
+                                   str(tmp_path / "onnx.jsonl"), "--quiet", "--runtime", "onnx"])
+    assert explicit.exit_code == 1  # asked for by name, the failure is an error, not a silent fallback
 
 
 def test_score_runtime_onnx_int8_scores_every_passage(model_dir: Path, trained, tmp_path: Path) -> None:

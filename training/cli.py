@@ -22,6 +22,12 @@ def train_command(
     batch_size: int = typer.Option(TrainConfig.batch_size, help="Windows per batch."),
     learning_rate: float = typer.Option(TrainConfig.learning_rate, help="Encoder learning rate."),
     max_steps: int = typer.Option(0, help="Stop after this many optimiser steps (0: no limit)."),
+    isolate_passages: bool = typer.Option(
+        TrainConfig.isolate_passages, "--isolate-passages/--pack-passages",
+        help="One passage per window (no neighbouring text) or several passages packed with their context."),
+    group_by_length: bool = typer.Option(
+        TrainConfig.group_by_length, "--group-by-length/--shuffle-freely",
+        help="Batch passages of similar length together: about 20% faster training, scores within noise."),
     corrected_weight: float = typer.Option(TrainConfig.corrected_weight, help="Loss weight of corrected documents."),
     learning_curve: bool = typer.Option(False, "--learning-curve", help="Also train on 25/50/75% for the model card."),
     bootstrap: int = typer.Option(1000, help="Bootstrap samples for the card's confidence intervals."),
@@ -33,7 +39,8 @@ def train_command(
     from sourcemark.training.pipeline import train_model
 
     config = TrainConfig(base_model=base_model, epochs=epochs, seed=seed, batch_size=batch_size,
-                         learning_rate=learning_rate, max_steps=max_steps, corrected_weight=corrected_weight)
+                         learning_rate=learning_rate, max_steps=max_steps, corrected_weight=corrected_weight,
+                         isolate_passages=isolate_passages, group_by_length=group_by_length)
     try:
         result = train_model(out, config, data, dev, [str(c) for c in corrected],
                              with_learning_curve=learning_curve, bootstrap=bootstrap, progress=not quiet,

@@ -1,0 +1,51 @@
+"""The source registry: aliases, case rules, type correction inside predicted mentions."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from sourcemark.labels import SOURCE_TYPES
+from sourcemark.model.registry import REGISTRY_PATH, SourceRegistry, default_registry
+
+
+def _ids(registry: SourceRegistry, text: str) -> list[tuple[str, str]]:
+    return [(m.entry.id, text[m.start : m.end]) for m in registry.find(text)]
+
+
+def test_every_entry_has_a_guide_type_and_unique_id() -> None:
+    registry = default_registry()
+    assert len({e.id for e in registry.entries}) == len(registry.entries)
+    assert all(e.type in SOURCE_TYPES and e.aliases for e in registry.entries)
+
+
+def test_transliterations_and_abbreviations_find_the_same_entry() -> None:
+    registry = default_registry()
+    for text in ("Hay’at Tahrir al Sham said", "Hayat Tahrir al-Sham said", "HTS said"):
+        assert [i for i, _ in _ids(registry, text)] == ["hts"], text
+    assert _ids(registry, "IS claimed the attack") == [("islamic-state", "IS")]
+    assert _ids(registry, "the Syrian Observatory for Human Rights") == [("sohr", "Syrian Observatory for Human Rights")]
+
+
+def test_short_capital_aliases_match_only_in_capitals() -> None:
+    registry = default_registry()
+    assert _ids(registry, "Is it true? It is, who knows") == []
+    assert _ids(registry, "The WHO said") == [("who", "WHO")]
+    assert _ids(registry, "the IS-held town") == []  # part of a hyphenated word
+
+
+def test_the_longest_alias_in_a_span_wins() -> None:
+    match = default_registry().best_match("a statement by the Amaq News Agency")
+    assert match is not None and match.entry.id == "amaq"
+    assert "Amaq News Agency" == "a statement by the Amaq News Agency"[match.start : match.end]
+
+
+def test_an_unknown_type_is_refused(tmp_path: Path) -> None:
+    data = json.loads(REGISTRY_PATH.read_text(encoding="utf-8"))
+    data["sources"].append({"id": "x", "type": "blog", "aliases": ["X Blog"]})
+    bad = tmp_path / "registry.json"
+    bad.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(ValueError, match="unknown type 'blog'"):
+        SourceRegistry.load(bad)
