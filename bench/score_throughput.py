@@ -28,7 +28,7 @@ import torch  # noqa: E402
 
 from sourcemark.documents import Document  # noqa: E402
 from sourcemark.model.annotator import Annotator  # noqa: E402
-from sourcemark.model.batch import score_documents  # noqa: E402
+from sourcemark.model.batch import DEFAULT_BATCH_SIZE, score_documents  # noqa: E402
 from sourcemark.segmentation import segment  # noqa: E402
 
 
@@ -91,7 +91,7 @@ class FlopCounter:
         encoder.forward = counted
 
 
-def bench_sourcemark(annotator: Annotator, docs: list[Document], workdir: Path) -> dict:
+def bench_sourcemark(annotator: Annotator, docs: list[Document], workdir: Path, batch_size: int) -> dict:
     inputs = workdir / "docs.jsonl"
     with open(inputs, "w", encoding="utf-8") as handle:
         for doc in docs:
@@ -109,7 +109,7 @@ def bench_sourcemark(annotator: Annotator, docs: list[Document], workdir: Path) 
     watcher = threading.Thread(target=watch, daemon=True)
     watcher.start()
     counter = FlopCounter(annotator)
-    stats = score_documents(annotator, [str(inputs)], out, progress=False)
+    stats = score_documents(annotator, [str(inputs)], out, batch_size=batch_size, progress=False)
     seconds = time.perf_counter() - start
     first_output.append(seconds) if not first_output else None
     return {"passages": stats.passages, "seconds": round(seconds, 2),
@@ -151,6 +151,7 @@ def main() -> None:
     parser.add_argument("--model", default=str(ROOT / "models" / "default"))
     parser.add_argument("--docs", type=int, default=200)
     parser.add_argument("--naive-passages", type=int, default=600, help="passages for the slow naive loop")
+    parser.add_argument("--batch-size", type=int, default=None, help="sourcemark score --batch-size (default: its own)")
     parser.add_argument("--runtime", default="auto",
                         help="encoder runtime of sourcemark score (auto = the command's default, torch, onnx, ...)")
     args = parser.parse_args()
@@ -163,12 +164,13 @@ def main() -> None:
     peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     reference = matmul_gflops()
     with tempfile.TemporaryDirectory() as tmp:
-        ours = bench_sourcemark(annotator, docs, Path(tmp))
+        ours = bench_sourcemark(annotator, docs, Path(tmp), args.batch_size or DEFAULT_BATCH_SIZE)
     peak_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     naive = bench_naive_pipeline(naive_source, docs, args.naive_passages)
     tfidf = bench_tfidf(docs)
     figures = {
         "documents": len(docs), "threads": torch.get_num_threads(), "runtime": args.runtime, "runtime_used": used,
+        "batch_size": args.batch_size or DEFAULT_BATCH_SIZE,
         "sourcemark_score": ours, "naive_pipeline_loop": naive, "tfidf_baseline": tfidf,
         "speedup_vs_naive": round(ours["passages_per_s"] / naive["passages_per_s"], 2),
         "matmul_gflops_per_s": round(reference, 2),

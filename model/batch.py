@@ -30,6 +30,10 @@ from sourcemark.model.summary import SUMMARY_COLUMNS, article_summary
 from sourcemark.readers import DEFAULT_MAX_CHARS, ReadError, read_inputs
 
 
+#: Windows per forward pass (``score --batch-size``); measured in bench/score_throughput.py.
+DEFAULT_BATCH_SIZE = 16
+
+
 @dataclass
 class ScoreStats:
     """Counts for the final line and the exit code."""
@@ -158,7 +162,7 @@ def score_documents(
     errors: Path | None = None,
     max_chars: int = DEFAULT_MAX_CHARS,
     chunk_size: int = 32,
-    batch_size: int = 16,
+    batch_size: int = DEFAULT_BATCH_SIZE,
     progress: bool = True,
 ) -> ScoreStats:
     """Score every readable document of ``inputs`` into ``out``; see the module docstring."""

@@ -17,7 +17,8 @@ def score_command(
     summary: Optional[Path] = typer.Option(None, "--summary", help="Per-article summary CSV."),
     errors: Optional[Path] = typer.Option(None, "--errors", help="JSONL of documents that failed, with reasons."),
     max_chars: int = typer.Option(DEFAULT_MAX_CHARS, help="Documents longer than this fail."),
-    batch_size: int = typer.Option(16, help="Windows per forward pass."),
+    batch_size: Optional[int] = typer.Option(
+        None, min=1, show_default=False, help="Windows (passages) per forward pass (default: model.batch.DEFAULT_BATCH_SIZE, 16)."),
     quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
     engine: str = typer.Option("local", help="local: this process; ray: Ray Data with a pool of model actors."),
     ray_address: Optional[str] = typer.Option(
@@ -30,9 +31,10 @@ def score_command(
 ) -> None:
     """Score articles into a predictions file. Exit 0: all scored; 2: some failed; 1: fatal error."""
     from sourcemark.model.annotator import Annotator, ModelLoadError
-    from sourcemark.model.batch import score_documents, write_summary_csv
+    from sourcemark.model.batch import DEFAULT_BATCH_SIZE, score_documents, write_summary_csv
     from sourcemark.model.onnx_encoder import use_runtime
 
+    batch_size = batch_size or DEFAULT_BATCH_SIZE
     if engine not in ("local", "ray"):
         typer.echo(f"error: --engine must be local or ray, not {engine!r}", err=True)
         raise typer.Exit(1)

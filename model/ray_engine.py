@@ -27,7 +27,7 @@ from typing import Any, Iterable
 from sourcemark.documents import Document
 from sourcemark.jsonl import dumps_document
 from sourcemark.readers import DEFAULT_MAX_CHARS, ReadError, UniqueIds, expand_inputs, read_file
-from sourcemark.model.batch import ScoreSink, ScoreStats, prediction_line, score_chunk
+from sourcemark.model.batch import DEFAULT_BATCH_SIZE, ScoreSink, ScoreStats, prediction_line, score_chunk
 
 #: Row kinds passed between the stages.
 DOC, PRED, SKIP, ERROR = "doc", "pred", "skip", "error"
@@ -113,7 +113,7 @@ def score_documents_ray(
     out: Path,
     errors: Path | None = None,
     max_chars: int = DEFAULT_MAX_CHARS,
-    batch_size: int = 16,
+    batch_size: int = DEFAULT_BATCH_SIZE,
     docs_per_batch: int = 16,
     actors: int | None = None,
     threads_per_actor: int = 1,

@@ -12,10 +12,11 @@ KNOWN_LIMITS = """\
 - Trained on a small corpus written for this project (mostly Syrian-war reporting, about a fifth
   other conflicts) plus any corrections pulled from Label Studio; real articles in other styles,
   other languages or machine-translated text will score lower.
-- English only. Passages longer than the window (about 190 word pieces) are truncated: mentions
-  past that point are not found.
-- Roles are decided per passage with a little context either side; a quotation continued across
-  several paragraphs may lose its attribution.
+- English only. Passages longer than the window (about 250 word pieces; 190 with packed passages)
+  are truncated: mentions past that point are not found.
+- Roles are decided per passage from its own text and structure features (comment section,
+  position, line shape, quotation marks), without the neighbouring text: a quotation continued
+  over several passages loses its attribution unless the segmenter kept it in one passage.
 - Source types of outlets the registry does not know are the model's guess from context.
 """
 
