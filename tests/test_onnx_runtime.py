@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -17,6 +18,7 @@ from sourcemark.model.encoding import build_windows
 from sourcemark.model.network import collate
 
 pytest.importorskip("onnxruntime")
+from sourcemark.model.int8_check import verdict_path, within_rule  # noqa: E402
 from sourcemark.model.onnx_encoder import OnnxEncoder, export_encoder, graph_path, use_onnx  # noqa: E402
 
 pytestmark = pytest.mark.slow
@@ -157,6 +159,36 @@ def test_score_runtime_onnx_int8_scores_every_passage(model_dir: Path, trained, 
     assert graph_path(model_dir, "int8").is_file() and graph_path(model_dir, "int8").name != "encoder.int8.onnx"
     docs = list(read_documents(out))
     assert len(docs) == len(trained[1]) and all(p.label for d in docs for p in d.passages)
+    # the first use checked the int8 graph on both bundled dev sets and cached the verdict beside it
+    assert "checking the int8 graph" in result.output
+    verdict = json.loads(verdict_path(graph_path(model_dir, "int8")).read_text(encoding="utf-8"))
+    assert set(verdict["fp32"]) == set(verdict["int8"]) == {"corpus_dev", "real_dev"}
+    assert verdict["passed"] == within_rule(verdict["fp32"], verdict["int8"])
+    again = runner.invoke(app, ["score", str(folder), "--model", str(model_dir), "--out", str(tmp_path / "again.jsonl"),
+                                "--quiet", "--runtime", "onnx-int8"])
+    assert again.exit_code == 0 and "checking the int8 graph" not in again.output  # cached
+
+
+def test_int8_that_fails_the_dev_check_scores_with_fp32(model_dir: Path, trained, tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for doc in trained[1][:2]:
+        (folder / f"{doc.doc_id}.txt").write_text(doc.text, encoding="utf-8")
+    graph = export_encoder(Annotator.load(model_dir).net.encoder, model_dir, "int8")
+    figures = {"corpus_dev": {"role_macro_f1": 0.9, "mention_f1": 0.8}, "real_dev": {"role_macro_f1": 0.9, "mention_f1": 0.8}}
+    failed = {"corpus_dev": {"role_macro_f1": 0.85, "mention_f1": 0.8}, "real_dev": {"role_macro_f1": 0.9, "mention_f1": 0.8}}
+    assert not within_rule(figures, failed)
+    verdict_path(graph).write_text(json.dumps({"passed": False, "fp32": figures, "int8": failed}), encoding="utf-8")
+    outputs = {}
+    for runtime in ("onnx", "onnx-int8"):
+        out = tmp_path / f"{runtime}.jsonl"
+        result = runner.invoke(app, ["score", str(folder), "--model", str(model_dir), "--out", str(out),
+                                     "--quiet", "--runtime", runtime])
+        assert result.exit_code == 0, result.output
+        outputs[runtime] = [d.to_dict() for d in read_documents(out)]
+    assert "beyond the rule" in result.output and "fp32 ONNX graph" in result.output
+    assert outputs["onnx-int8"] == outputs["onnx"]
+    verdict_path(graph).unlink()
 
 
 def test_unknown_runtime_is_a_usage_error(model_dir: Path, tmp_path: Path) -> None:
