@@ -92,24 +92,34 @@ def _labels(docs: list[dict]) -> list[list[tuple]]:
              for p in d["passages"]] for d in docs]
 
 
-def test_score_runtime_onnx_gives_the_same_labels(model_dir: Path, trained, tmp_path: Path) -> None:
+def _input_folder(tmp_path: Path, docs) -> Path:
+    """The documents as .txt files in a folder, as a user would score them."""
     folder = tmp_path / "in"
-    folder.mkdir()
-    for doc in trained[1]:
+    folder.mkdir(exist_ok=True)
+    for doc in docs:
         (folder / f"{doc.doc_id}.txt").write_text(doc.text, encoding="utf-8")
+    return folder
+
+
+def _score(folder: Path, model: Path, out: Path, runtime: str | None) -> tuple[list, str]:
+    """``sourcemark score`` with ``--runtime`` (None: the default); the documents written and the output."""
+    flags = [] if runtime is None else ["--runtime", runtime]
+    result = runner.invoke(app, ["score", str(folder), "--model", str(model), "--out", str(out), "--quiet", *flags])
+    assert result.exit_code == 0, result.output
+    return list(read_documents(out)), result.output
+
+
+def test_score_runtime_onnx_gives_the_same_labels(model_dir: Path, trained, tmp_path: Path) -> None:
+    folder = _input_folder(tmp_path, trained[1])
     graph_path(model_dir).unlink(missing_ok=True)
     outputs = {}
-    for runtime in ("torch", "onnx", "default"):
-        out = tmp_path / f"{runtime}.jsonl"
-        flags = [] if runtime == "default" else ["--runtime", runtime]
-        result = runner.invoke(app, ["score", str(folder), "--model", str(model_dir), "--out", str(out),
-                                     "--quiet", *flags])
-        assert result.exit_code == 0, result.output
-        outputs[runtime] = {d.doc_id: d for d in read_documents(out)}
+    for runtime in ("torch", "onnx", None):
+        docs, _ = _score(folder, model_dir, tmp_path / f"{runtime}.jsonl", runtime)
+        outputs[runtime] = {d.doc_id: d for d in docs}
         if runtime == "torch":
             assert not graph_path(model_dir).exists()  # torch never exports
     assert graph_path(model_dir).is_file()
-    for runtime in ("onnx", "default"):  # the default (auto) runs the same ONNX graph
+    for runtime in ("onnx", None):  # the default (auto) runs the same ONNX graph
         assert len(outputs[runtime]) == len(trained[1])
         for doc_id, expected in outputs["torch"].items():
             _assert_same_predictions(outputs[runtime][doc_id], expected)
@@ -129,65 +139,41 @@ def test_default_runtime_falls_back_to_torch_when_the_graph_cannot_be_cached(tra
     shutil.copytree(trained[0], blocked)
     graph_path(blocked).unlink(missing_ok=True)
     graph_path(blocked).mkdir()
-    folder = tmp_path / "in"
-    folder.mkdir()
-    doc = trained[1][0]
-    (folder / f"{doc.doc_id}.txt").write_text(doc.text, encoding="utf-8")
-    outputs = {}
-    for runtime in ("torch", "auto"):
-        out = tmp_path / f"{runtime}.jsonl"
-        result = runner.invoke(app, ["score", str(folder), "--model", str(blocked), "--out", str(out),
-                                     "--quiet", "--runtime", runtime])
-        assert result.exit_code == 0, result.output
-        outputs[runtime] = list(read_documents(out))
-    assert "runtime auto: no ONNX graph" in result.output and "scoring with torch" in result.output
-    assert [d.to_dict() for d in outputs["auto"]] == [d.to_dict() for d in outputs["torch"]]
+    folder = _input_folder(tmp_path, trained[1][:1])
+    with_torch, _ = _score(folder, blocked, tmp_path / "torch.jsonl", "torch")
+    with_auto, output = _score(folder, blocked, tmp_path / "auto.jsonl", "auto")
+    assert "runtime auto: no ONNX graph" in output and "scoring with torch" in output
+    assert [d.to_dict() for d in with_auto] == [d.to_dict() for d in with_torch]
     explicit = runner.invoke(app, ["score", str(folder), "--model", str(blocked), "--out",
                                    str(tmp_path / "onnx.jsonl"), "--quiet", "--runtime", "onnx"])
     assert explicit.exit_code == 1  # asked for by name, the failure is an error, not a silent fallback
 
 
 def test_score_runtime_onnx_int8_scores_every_passage(model_dir: Path, trained, tmp_path: Path) -> None:
-    folder = tmp_path / "in"
-    folder.mkdir()
-    for doc in trained[1]:
-        (folder / f"{doc.doc_id}.txt").write_text(doc.text, encoding="utf-8")
-    out = tmp_path / "int8.jsonl"
-    result = runner.invoke(app, ["score", str(folder), "--model", str(model_dir), "--out", str(out),
-                                 "--quiet", "--runtime", "onnx-int8"])
-    assert result.exit_code == 0, result.output
+    folder = _input_folder(tmp_path, trained[1])
+    docs, output = _score(folder, model_dir, tmp_path / "int8.jsonl", "onnx-int8")
     assert graph_path(model_dir, "int8").is_file() and graph_path(model_dir, "int8").name != "encoder.int8.onnx"
-    docs = list(read_documents(out))
     assert len(docs) == len(trained[1]) and all(p.label for d in docs for p in d.passages)
     # the first use checked the int8 graph on both bundled dev sets and cached the verdict beside it
-    assert "checking the int8 graph" in result.output
+    assert "checking the int8 graph" in output
     verdict = json.loads(verdict_path(graph_path(model_dir, "int8")).read_text(encoding="utf-8"))
     assert set(verdict["fp32"]) == set(verdict["int8"]) == {"corpus_dev", "real_dev"}
     assert verdict["passed"] == within_rule(verdict["fp32"], verdict["int8"])
-    again = runner.invoke(app, ["score", str(folder), "--model", str(model_dir), "--out", str(tmp_path / "again.jsonl"),
-                                "--quiet", "--runtime", "onnx-int8"])
-    assert again.exit_code == 0 and "checking the int8 graph" not in again.output  # cached
+    _, again = _score(folder, model_dir, tmp_path / "again.jsonl", "onnx-int8")
+    assert "checking the int8 graph" not in again  # cached
 
 
 def test_int8_that_fails_the_dev_check_scores_with_fp32(model_dir: Path, trained, tmp_path: Path) -> None:
-    folder = tmp_path / "in"
-    folder.mkdir()
-    for doc in trained[1][:2]:
-        (folder / f"{doc.doc_id}.txt").write_text(doc.text, encoding="utf-8")
+    folder = _input_folder(tmp_path, trained[1][:2])
     graph = export_encoder(Annotator.load(model_dir).net.encoder, model_dir, "int8")
     figures = {"corpus_dev": {"role_macro_f1": 0.9, "mention_f1": 0.8}, "real_dev": {"role_macro_f1": 0.9, "mention_f1": 0.8}}
     failed = {"corpus_dev": {"role_macro_f1": 0.85, "mention_f1": 0.8}, "real_dev": {"role_macro_f1": 0.9, "mention_f1": 0.8}}
     assert not within_rule(figures, failed)
     verdict_path(graph).write_text(json.dumps({"passed": False, "fp32": figures, "int8": failed}), encoding="utf-8")
-    outputs = {}
-    for runtime in ("onnx", "onnx-int8"):
-        out = tmp_path / f"{runtime}.jsonl"
-        result = runner.invoke(app, ["score", str(folder), "--model", str(model_dir), "--out", str(out),
-                                     "--quiet", "--runtime", runtime])
-        assert result.exit_code == 0, result.output
-        outputs[runtime] = [d.to_dict() for d in read_documents(out)]
-    assert "beyond the rule" in result.output and "fp32 ONNX graph" in result.output
-    assert outputs["onnx-int8"] == outputs["onnx"]
+    with_fp32, _ = _score(folder, model_dir, tmp_path / "onnx.jsonl", "onnx")
+    with_int8, output = _score(folder, model_dir, tmp_path / "int8.jsonl", "onnx-int8")
+    assert "beyond the rule" in output and "fp32 ONNX graph" in output
+    assert [d.to_dict() for d in with_int8] == [d.to_dict() for d in with_fp32]
     verdict_path(graph).unlink()
 
 
