@@ -1,4 +1,4 @@
-"""An optional ONNX Runtime path for the encoder (issue #6).
+"""The ONNX Runtime path for the encoder (issue #6): ``sourcemark score``'s default runtime.
 
 Only the transformer encoder runs in ONNX Runtime; the role head, the tagger
 and decoding stay in torch, so an :class:`Annotator` switches runtime by
