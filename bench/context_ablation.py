@@ -22,16 +22,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import ROOT, save_results  # noqa: E402
 
-from sourcemark.jsonl import read_documents  # noqa: E402
 from sourcemark.model.annotator import Annotator  # noqa: E402
 from sourcemark.training.config import TrainConfig  # noqa: E402
-from sourcemark.training.corpus import REAL_DEV_FILE, split_corpus  # noqa: E402
-from sourcemark.training.evaluation import dev_scores  # noqa: E402
+from sourcemark.training.corpus import bundled_dev_sets, split_corpus  # noqa: E402
+from sourcemark.training.evaluation import dev_scores_by_set  # noqa: E402
 from sourcemark.training.trainer import Trainer  # noqa: E402
-
-
-def scores(annotator: Annotator, dev_sets: dict) -> dict:
-    return {name: dev_scores(annotator, docs) for name, docs in dev_sets.items()}
 
 
 def mode(isolated: bool) -> str:
@@ -43,15 +38,15 @@ def main() -> None:
     parser.add_argument("--model", type=Path, default=ROOT / "models" / "default")
     args = parser.parse_args()
     train, dev = split_corpus()
-    dev_sets = {"corpus_dev": dev, "real_dev": list(read_documents(REAL_DEV_FILE))}
+    dev_sets = bundled_dev_sets()
     given = Annotator.load(args.model)
     given_mode = mode(given.settings.isolate_passages)
     other = TrainConfig(isolate_passages=not given.settings.isolate_passages)
-    results = {given_mode: scores(given, dev_sets)}
+    results = {given_mode: dev_scores_by_set(given, dev_sets)}
     started = time.time()
     with tempfile.TemporaryDirectory() as tmp:
         result = Trainer(other, Path(tmp) / "other", progress=False).train(train, dev)
-        results[mode(other.isolate_passages)] = scores(Annotator.load(result.out_dir), dev_sets)
+        results[mode(other.isolate_passages)] = dev_scores_by_set(Annotator.load(result.out_dir), dev_sets)
     figures = {**results, "trained_here": mode(other.isolate_passages), "training_seconds": round(time.time() - started, 1),
                "training_steps": result.history[-1]["step"] if result.history else 0}
     packed, isolated = results[mode(False)], results[mode(True)]

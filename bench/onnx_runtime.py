@@ -39,15 +39,14 @@ import torch  # noqa: E402
 
 from sourcemark.documents import Document, Passage  # noqa: E402
 from sourcemark.eval.metrics import evaluate  # noqa: E402
-from sourcemark.jsonl import dumps_document, read_documents  # noqa: E402
+from sourcemark.jsonl import dumps_document  # noqa: E402
 from sourcemark.model.annotator import Annotator  # noqa: E402
 from sourcemark.model.batch import score_documents  # noqa: E402
+from sourcemark.model.int8_check import MENTION_TOLERANCE, ROLE_TOLERANCE  # noqa: E402
 from sourcemark.model.onnx_encoder import INT8, RECIPES, use_onnx  # noqa: E402
-from sourcemark.training.corpus import REAL_DEV_FILE, split_corpus  # noqa: E402
+from sourcemark.training.corpus import bundled_dev_sets  # noqa: E402
 
 TORCH = "torch fp32"
-#: The accuracy rule of issue #6 and the extra bar for making a runtime the default.
-ROLE_TOLERANCE, MENTION_TOLERANCE = 0.01, 0.02
 
 
 def runtimes(selected: list[str] | None) -> dict[str, str | None]:
@@ -246,7 +245,7 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)  # OnnxEncoder sessions take torch's setting
     sizes = [int(size) for size in args.batch_sizes.split(",")]
-    dev_sets = {"real_dev": list(read_documents(REAL_DEV_FILE)), "corpus_dev": split_corpus()[1]}
+    dev_sets = bundled_dev_sets()
     docs = load_texts(args.docs)
 
     annotators, rows = load_runtimes(args.model, args.recipes.split(",") if args.recipes else None)

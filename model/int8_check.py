@@ -38,26 +38,6 @@ def cached_verdict(graph: Path) -> dict[str, Any] | None:
         return None
 
 
-def dev_sets() -> dict[str, list[Any]]:
-    """The bundled dev sets: corpus dev split and real-article gold."""
-    from sourcemark.jsonl import read_documents
-    from sourcemark.training.corpus import REAL_DEV_FILE, split_corpus
-
-    return {"corpus_dev": split_corpus()[1], "real_dev": list(read_documents(REAL_DEV_FILE))}
-
-
-def dev_figures(annotator: Any, gold: dict[str, list[Any]]) -> dict[str, dict[str, float]]:
-    """Role macro-F1 and mention F1 of ``annotator`` on each dev set."""
-    from sourcemark.eval.metrics import evaluate
-
-    out = {}
-    for name, docs in gold.items():
-        metrics = evaluate(list(docs), list(annotator.annotate(docs)), bootstrap=0)
-        out[name] = {"role_macro_f1": round(float(metrics["roles"]["macro_f1"] or 0.0), 4),
-                     "mention_f1": round(float(metrics["sources"]["f1"] or 0.0), 4)}
-    return out
-
-
 def within_rule(reference: dict[str, dict[str, float]], candidate: dict[str, dict[str, float]]) -> bool:
     """Every dev set keeps role macro-F1 and mention F1 within the tolerances."""
     return all(
@@ -73,10 +53,13 @@ def check_int8(annotator: Any, graph: Path, switch_to: Callable[[], None]) -> di
     Returns the verdict (``passed`` plus both sets of figures) and caches it
     beside ``graph``; a directory that cannot be written only loses the cache.
     """
-    gold = dev_sets()
-    reference = dev_figures(annotator, gold)
+    from sourcemark.training.corpus import bundled_dev_sets
+    from sourcemark.training.evaluation import dev_scores_by_set
+
+    gold = bundled_dev_sets()
+    reference = dev_scores_by_set(annotator, gold)
     switch_to()
-    candidate = dev_figures(annotator, gold)
+    candidate = dev_scores_by_set(annotator, gold)
     verdict = {"passed": within_rule(reference, candidate), "fp32": reference, "int8": candidate,
                "rule": {"role_macro_f1_within": ROLE_TOLERANCE, "mention_f1_within": MENTION_TOLERANCE}}
     path = verdict_path(graph)

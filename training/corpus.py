@@ -46,6 +46,11 @@ def split_corpus() -> tuple[list[Document], list[Document]]:
     return [d for d in docs if d.doc_id not in held_out], [d for d in docs if d.doc_id in held_out]
 
 
+def bundled_dev_sets() -> dict[str, list[Document]]:
+    """The two dev sets every measurement uses: the corpus dev split and the real-article gold."""
+    return {"corpus_dev": split_corpus()[1], "real_dev": list(read_documents(REAL_DEV_FILE))}
+
+
 def load_documents(sources: Iterable[str], part: str) -> list[Document]:
     """Documents from JSONL files, with ``bundled`` standing for the corpus ``part`` (train/dev)."""
     docs: list[Document] = []

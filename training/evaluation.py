@@ -19,3 +19,8 @@ def dev_scores(annotator: Annotator, dev_docs: Sequence[Document]) -> dict[str, 
         "role_accuracy": round(float(metrics["roles"]["accuracy"] or 0.0), 4),
         "mention_f1": round(float(metrics["sources"]["f1"] or 0.0), 4),
     }
+
+
+def dev_scores_by_set(annotator: Annotator, dev_sets: dict[str, Sequence[Document]]) -> dict[str, dict[str, float]]:
+    """:func:`dev_scores` on each named dev set (e.g. ``corpus.bundled_dev_sets()``)."""
+    return {name: dev_scores(annotator, docs) for name, docs in dev_sets.items()}
