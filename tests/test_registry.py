@@ -21,6 +21,24 @@ def test_every_entry_has_a_guide_type_and_unique_id() -> None:
     assert all(e.type in SOURCE_TYPES and e.aliases for e in registry.entries)
 
 
+def test_no_alias_names_two_entries() -> None:
+    """An alias shared by two entries would silently resolve to the first: each alias has one owner."""
+    owners: dict[str, set[str]] = {}
+    for entry in default_registry().entries:
+        for alias in entry.aliases:
+            owners.setdefault(SourceRegistry._key(alias), set()).add(entry.id)
+    assert {alias: ids for alias, ids in owners.items() if len(ids) > 1} == {}
+
+
+def test_outlets_are_typed_by_who_controls_them() -> None:
+    """Guide section 3: state-run, private and armed-group outlets differ in type even when they look alike."""
+    registry = default_registry()
+    expected = {"Sudan TV": "state_media", "Sham FM": "news_media", "Al-Masirah": "armed_group",
+                "Syrian TV": "state_media", "Syria TV": "news_media", "Rybar": "telegram_channel",
+                "Kataib Hezbollah": "armed_group", "CENTCOM": "official", "Emergency Lawyers": "monitor_group"}
+    assert {name: registry.lookup(name).type for name in expected} == expected
+
+
 def test_transliterations_and_abbreviations_find_the_same_entry() -> None:
     registry = default_registry()
     for text in ("Hay’at Tahrir al Sham said", "Hayat Tahrir al-Sham said", "HTS said"):
