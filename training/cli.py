@@ -27,7 +27,7 @@ def train_command(
         help="One passage per window (no neighbouring text) or several passages packed with their context."),
     group_by_length: bool = typer.Option(
         TrainConfig.group_by_length, "--group-by-length/--shuffle-freely",
-        help="Batch passages of similar length together: about 20% faster training, scores within noise."),
+        help="Batch passages of similar length together (default: about 25% faster training) or shuffle freely."),
     corrected_weight: float = typer.Option(TrainConfig.corrected_weight, help="Loss weight of corrected documents."),
     learning_curve: bool = typer.Option(False, "--learning-curve", help="Also train on 25/50/75% for the model card."),
     bootstrap: int = typer.Option(1000, help="Bootstrap samples for the card's confidence intervals."),
