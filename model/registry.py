@@ -55,7 +55,9 @@ class SourceRegistry:
             if entry.type not in SOURCE_TYPES:
                 raise ValueError(f"registry entry {entry.id!r}: unknown type {entry.type!r}")
             for alias in entry.aliases:
-                self._by_alias.setdefault(self._key(alias), entry)
+                owner = self._by_alias.setdefault(self._key(alias), entry)
+                if owner is not entry:
+                    raise ValueError(f"registry entries {owner.id!r} and {entry.id!r} share the alias {alias!r}")
                 pieces.append(alias)
         pieces.sort(key=len, reverse=True)
         alternatives = "|".join(
