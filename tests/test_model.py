@@ -77,6 +77,22 @@ def test_training_is_deterministic_for_a_seed(tiny_backbone: Path, tmp_path: Pat
     assert states[0] == states[1]
 
 
+@pytest.mark.parametrize("freeze", [True, False])
+def test_word_embeddings_stay_pretrained_only_when_frozen(tiny_backbone: Path, tmp_path: Path, freeze: bool) -> None:
+    from safetensors.torch import load_file
+    from transformers import AutoModel
+
+    Trainer(_config(tiny_backbone, epochs=1, max_steps=3, freeze_word_embeddings=freeze), tmp_path,
+            progress=False, log=lambda m: None).train(synthetic_documents(8, seed=3), [])
+    before = AutoModel.from_pretrained(str(tiny_backbone)).state_dict()
+    after = load_file(str(tmp_path / "model.safetensors"))
+    word = next(k for k in after if k.endswith("word_embeddings.weight"))
+    layer = next(k for k in after if k.endswith("layer.0.attention.self.query.weight"))
+    stripped = lambda key: key.split("encoder.", 1)[1]  # noqa: E731  (the net prefixes the backbone's names)
+    assert torch.equal(after[word], before[stripped(word)]) == freeze
+    assert not torch.equal(after[layer], before[stripped(layer)])
+
+
 def test_interrupted_training_resumes(tiny_backbone: Path, tmp_path: Path, monkeypatch) -> None:
     train, dev = synthetic_documents(8, seed=4), synthetic_documents(2, seed=5)
     config = _config(tiny_backbone, epochs=2)

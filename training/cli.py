@@ -25,6 +25,9 @@ def train_command(
     isolate_passages: bool = typer.Option(
         TrainConfig.isolate_passages, "--isolate-passages/--pack-passages",
         help="One passage per window (no neighbouring text) or several passages packed with their context."),
+    freeze_word_embeddings: bool = typer.Option(
+        TrainConfig.freeze_word_embeddings, "--freeze-word-embeddings/--train-word-embeddings",
+        help="Keep the backbone's word embeddings as pre-trained (default: about 40% faster steps) or train them."),
     group_by_length: bool = typer.Option(
         TrainConfig.group_by_length, "--group-by-length/--shuffle-freely",
         help="Batch passages of similar length together (default: about 25% faster training) or shuffle freely."),
@@ -40,7 +43,8 @@ def train_command(
 
     config = TrainConfig(base_model=base_model, epochs=epochs, seed=seed, batch_size=batch_size,
                          learning_rate=learning_rate, max_steps=max_steps, corrected_weight=corrected_weight,
-                         isolate_passages=isolate_passages, group_by_length=group_by_length)
+                         isolate_passages=isolate_passages, group_by_length=group_by_length,
+                         freeze_word_embeddings=freeze_word_embeddings)
     try:
         result = train_model(out, config, data, dev, [str(c) for c in corrected],
                              with_learning_curve=learning_curve, bootstrap=bootstrap, progress=not quiet,

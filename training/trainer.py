@@ -91,6 +91,8 @@ class Trainer:
         backbone = resolve_backbone(self.config.base_model)
         tokenizer = AutoTokenizer.from_pretrained(backbone)
         encoder = AutoModel.from_pretrained(backbone)
+        if self.config.freeze_word_embeddings:
+            encoder.get_input_embeddings().weight.requires_grad_(False)
         return SourcemarkNet(encoder), tokenizer
 
     def _optimizer(self, net: SourcemarkNet, total_steps: int) -> tuple[torch.optim.Optimizer, Any]:
@@ -100,7 +102,8 @@ class Trainer:
         decay = lambda n: not (n.endswith("bias") or "LayerNorm" in n or "layer_norm" in n)  # noqa: E731
         groups = []
         for is_encoder, lr in ((True, cfg.learning_rate), (False, cfg.head_learning_rate)):
-            params = [(n, p) for n, p in net.named_parameters() if n.startswith("encoder.") == is_encoder]
+            params = [(n, p) for n, p in net.named_parameters()
+                      if p.requires_grad and n.startswith("encoder.") == is_encoder]
             groups.append({"params": [p for n, p in params if decay(n)], "lr": lr, "weight_decay": cfg.weight_decay})
             groups.append({"params": [p for n, p in params if not decay(n)], "lr": lr, "weight_decay": 0.0})
         optimizer = torch.optim.AdamW(groups)
