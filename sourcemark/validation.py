@@ -10,6 +10,7 @@ import os
 from dataclasses import dataclass
 from typing import Any, Iterator, Mapping
 
+from sourcemark.documents import Document, FormatError
 from sourcemark.jsonl import iter_jsonl
 from sourcemark.labels import ROLES, SOURCE_TYPES
 
@@ -157,3 +158,22 @@ def validate_file(
         return
     if count == 0:
         yield Problem(ERROR, f"{path}:0", "?", "file has no documents")
+
+
+def read_checked_documents(path: str | os.PathLike[str]) -> list[Document]:
+    """All documents of a labelled file that must be whole (training data), each checked first.
+
+    ``read_documents`` parses structure only: a label id outside the guide or
+    an offset past the text would reach training and fail far from its cause,
+    or silently train on nothing. The first error is raised with file, line
+    and doc_id.
+    """
+    docs = []
+    for record in iter_jsonl(path):
+        if record.error:
+            raise FormatError(f"{record.where}: {record.error}")
+        errors = [p for p in validate_record(record.value, record.where) if p.level == ERROR]
+        if errors:
+            raise FormatError(str(errors[0]))
+        docs.append(Document.from_dict(record.value))
+    return docs

@@ -77,3 +77,18 @@ def test_empty_and_missing_files(tmp_path: Path) -> None:
     empty.write_text("", encoding="utf-8")
     assert "no documents" in str(next(iter(validate_file(empty))))
     assert "cannot read file" in str(next(iter(validate_file(tmp_path / "missing.jsonl"))))
+
+
+def test_train_refuses_bad_training_data_before_training(tmp_path: Path) -> None:
+    good = _doc([{"start": 0, "end": 16, "label": "claim"}])
+    cases = {
+        "label": ([{"start": 0, "end": 16, "label": "fact"}], "unknown role 'fact'"),
+        "offsets": ([{"start": 0, "end": 99, "label": "claim"}], "out of range"),
+    }
+    for name, (passages, expected) in cases.items():
+        data = _write(tmp_path / f"{name}.jsonl", [good, _doc(passages, doc_id="bad")])
+        out = tmp_path / f"model-{name}"
+        result = runner.invoke(app, ["train", "--data", str(data), "--out", str(out), "--quiet"])
+        assert result.exit_code == 1
+        assert f"{data}:2: bad: passage 0: " in result.output and expected in result.output
+        assert not out.exists()

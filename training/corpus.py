@@ -13,6 +13,7 @@ from typing import Iterable
 
 from sourcemark.documents import Document
 from sourcemark.jsonl import read_documents
+from sourcemark.validation import read_checked_documents
 from sourcemark.training.markup import compile_files
 
 DATA_DIR = Path(__file__).with_name("data")
@@ -59,5 +60,5 @@ def load_documents(sources: Iterable[str], part: str) -> list[Document]:
             train, dev = split_corpus()
             docs += train if part == "train" else dev
         else:
-            docs += list(read_documents(source))
+            docs += read_checked_documents(source)
     return docs

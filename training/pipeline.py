@@ -21,6 +21,7 @@ from sourcemark.training.corpus import REAL_DEV_FILE, load_documents
 from sourcemark.training.model_card import write_model_card
 from sourcemark.training.trainer import TrainResult, Trainer
 from sourcemark.jsonl import read_documents
+from sourcemark.validation import read_checked_documents
 
 #: Shares of the training documents the learning curve trains on; 100% is the model itself.
 LEARNING_CURVE_FRACTIONS = (0.25, 0.5, 0.75)
@@ -132,7 +133,7 @@ def train_model(
     """Train, evaluate against baselines, write MODEL_CARD.md and metrics.json."""
     train_docs = load_documents(data, "train")
     dev_docs = load_documents(dev, "dev")
-    corrected_docs = [d for path in corrected for d in read_documents(path)]
+    corrected_docs = [d for path in corrected for d in read_checked_documents(path)]
     if not train_docs and not corrected_docs:
         raise ValueError("no training documents (check --data)")
     corrected_ids = {d.doc_id for d in corrected_docs}
