@@ -51,6 +51,17 @@ def test_the_longest_alias_in_a_span_wins() -> None:
     assert "Amaq News Agency" == "a statement by the Amaq News Agency"[match.start : match.end]
 
 
+@pytest.mark.parametrize("span, expected", [
+    ("the National Front for Liberation’s Telegram channel", "telegram_channel"),  # the medium, not its owner
+    ("CENTCOM’s X account", "social_media"),
+    ("Amaq", "armed_group"),  # an armed group's outlet whatever platform carries it
+    ("the Amaq News Agency", "armed_group"),
+    ("a local resident", None),
+])
+def test_a_named_platform_decides_the_type_over_its_owner(span: str, expected: str | None) -> None:
+    assert default_registry().decided_type(span) == expected
+
+
 @pytest.mark.parametrize("entry, error", [
     ({"id": "x", "type": "blog", "aliases": ["X Blog"]}, "unknown type 'blog'"),
     # a shared alias would silently resolve to whichever entry came first

@@ -76,6 +76,18 @@ def test_continued_quotation_is_one_passage() -> None:
     ]
 
 
+def test_a_quotation_that_never_closes_does_not_swallow_the_paragraph() -> None:
+    """Scraped text loses closing quotes; the sentences after a stray opening quote stay separate."""
+    text = ('"We killed over 20 of its operators Carter said on Wednesday. '
+            "He spoke at a meeting in Washington. The coalition was formed in 2014.\n")
+    pieces = [text[p.start : p.end] for p in segment_text(text)]
+    assert pieces == [
+        '"We killed over 20 of its operators Carter said on Wednesday.',
+        "He spoke at a meeting in Washington.",
+        "The coalition was formed in 2014.",
+    ]
+
+
 def test_segment_command_writes_valid_jsonl(sample_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "seg.jsonl"
     bad = tmp_path / "bad.txt"
