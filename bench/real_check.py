@@ -7,55 +7,36 @@ macro-F1 by about 0.01. ``training/data/real_check/fakes_labels.jsonl`` adds
 passage roles and source mentions for 14 FA-KES articles (one per outlet,
 150-450 words, drawn at random with a fixed seed, labelled per the guide by
 annotators who saw no model output). It holds offsets only: the article text
-stays in ``../shared/realtext`` (never committed) and is joined here, checked
-against a hash. The articles are plain reporting without comments or page
-furniture and almost without ``analysis`` passages, so the figures to read
-are accuracy, per-role F1, how many passages the model calls ``analysis``
-against gold, and source-mention P/R/F1; role macro-F1 is printed but
-averages in roles that hardly occur. Saves ``bench/results/real_check.json``.
+stays in ``../shared/realtext`` (never committed) and is joined by
+``sourcemark.training.real_check``, checked against a hash. The articles are
+plain reporting without comments or page furniture and almost without
+``analysis`` passages, so the figures to read are accuracy, per-role F1, how
+many passages the model calls ``analysis`` against gold, and source-mention
+P/R/F1; role macro-F1 is printed but averages in roles that hardly occur.
+Saves ``bench/results/real_check.json``.
 Not for selecting settings: it is a check, like the seeds.
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import ROOT, SHARED, save_results  # noqa: E402
+from _common import ROOT, save_results  # noqa: E402
 
-from sourcemark.documents import Document  # noqa: E402
 from sourcemark.eval.cli import predict_with_model  # noqa: E402
 from sourcemark.eval.metrics import evaluate  # noqa: E402
 from sourcemark.eval.report import print_summary  # noqa: E402
-
-LABELS = ROOT / "training" / "data" / "real_check" / "fakes_labels.jsonl"
-REALTEXT = SHARED / "realtext" / "fakes-unlabelled.jsonl"
-
-
-def joined_documents(labels: Path, realtext: Path) -> list[Document]:
-    """Gold documents: each label record with its article text, which must hash as it did when labelled."""
-    texts = {}
-    with open(realtext, encoding="utf-8") as handle:
-        for line in handle:
-            record = json.loads(line)
-            texts[record["doc_id"]] = record["text"]
-    docs = []
-    with open(labels, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
-            record = json.loads(line)
-            text = texts.get(record["doc_id"])
-            if text is None:
-                raise SystemExit(f"{labels}:{number}: {record['doc_id']} is not in {realtext}")
-            if hashlib.sha1(text.encode("utf-8")).hexdigest() != record["text_sha1"]:
-                raise SystemExit(f"{labels}:{number}: the text of {record['doc_id']} changed since it was labelled")
-            docs.append(Document.from_dict({"doc_id": record["doc_id"], "text": text, "meta": {},
-                                            "passages": record["passages"]}))
-    return docs
+from sourcemark.training.real_check import (  # noqa: E402
+    REAL_CHECK_LABELS,
+    REALTEXT,
+    RealCheckError,
+    real_check_documents,
+)
 
 
 def headline_figures(result: dict) -> dict:
@@ -83,9 +64,13 @@ def main(argv: list[str] | None = None) -> int:
     if not args.realtext.is_file():
         print(f"skipped: {args.realtext} not found (the FA-KES texts are not shipped with the project)")
         return 0
-    gold = joined_documents(LABELS, args.realtext)
+    try:
+        gold = real_check_documents(args.realtext)
+    except RealCheckError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     result = evaluate(gold, predict_with_model(args.model, gold), bootstrap=1000, seed=0,
-                      gold_name=str(LABELS), pred_name=f"model {args.model}")
+                      gold_name=str(REAL_CHECK_LABELS), pred_name=f"model {args.model}")
     print_summary(result)
     figures = {"model": str(args.model), **headline_figures(result)}
     print(json.dumps({k: figures[k] for k in ("role_accuracy", "f1", "analysis_predicted_vs_gold", "mentions")}))
