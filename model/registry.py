@@ -100,8 +100,8 @@ class SourceRegistry:
     def decided_type(self, span: str) -> str | None:
         """The type the registry fixes for a mention span, if it names a known source.
 
-        A platform named in the span ("the NLF's Telegram channel", "CENTCOM's
-        account on X") decides over the longer name of its owner: the guide
+        A platform named in the span ("the NLF's Telegram channel", "CENTCOM's X
+        account") decides over the longer name of its owner: the guide
         marks the channel when a passage names both speaker and channel. In the
         corpus 325 of 326 gold mentions naming a registry platform are typed as
         one; the registry's type agrees with gold for 1,970 of 1,987 known-source
