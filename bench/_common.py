@@ -11,7 +11,6 @@ from typing import Any
 
 RESULTS = Path(__file__).resolve().parent / "results"
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
 
 
 def save_results(name: str, figures: dict[str, Any]) -> Path:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import ROOT, SHARED, save_results  # noqa: E402
+from _common import ROOT, save_results  # noqa: E402
 
 import torch  # noqa: E402
 
@@ -30,14 +30,14 @@ from sourcemark.documents import Document  # noqa: E402
 from sourcemark.model.annotator import Annotator  # noqa: E402
 from sourcemark.model.batch import DEFAULT_BATCH_SIZE, score_documents  # noqa: E402
 from sourcemark.segmentation import segment  # noqa: E402
+from sourcemark.training.real_check import REALTEXT  # noqa: E402
 
 
 def load_texts(limit: int) -> list[Document]:
     """Real articles from the shared FA-KES file when present, else the samples repeated."""
-    realtext = SHARED / "realtext" / "fakes-unlabelled.jsonl"
     docs: list[Document] = []
-    if realtext.is_file():
-        with open(realtext, encoding="utf-8") as handle:
+    if REALTEXT.is_file():
+        with open(REALTEXT, encoding="utf-8") as handle:
             for line in handle:
                 record = json.loads(line)
                 docs.append(Document(record["doc_id"], record["text"], {}))

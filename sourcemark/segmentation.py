@@ -114,16 +114,18 @@ _OPEN_QUOTES = "“\"„«‘'”"
 _CLOSE_QUOTES = "”\"»’'“"
 
 
-def _inside_quote(previous: str, rest: str) -> bool:
-    """Does a quotation left open in ``previous`` close somewhere in ``rest`` (the line from here on)?
+def _inside_quote(previous: str, text: str, start: int, end: int) -> bool:
+    """Does a quotation left open in ``previous`` close somewhere in ``text[start:end]`` (the line from here on)?
 
     Scraped text often loses a closing quote (FA-KES articles do); without this
     check one stray opening quote would swallow the rest of the paragraph into
-    a single passage.
+    a single passage. The line is searched in place, and only after an open
+    quotation: copying the rest of a long line for every sentence would make
+    segmentation quadratic.
     """
     if previous.count("“") > previous.count("”"):
-        return "”" in rest
-    return previous.count('"') % 2 == 1 and '"' in rest
+        return text.find("”", start, end) >= 0
+    return previous.count('"') % 2 == 1 and text.find('"', start, end) >= 0
 
 
 def _continues_quote(previous: str, sentence: str) -> bool:
@@ -138,12 +140,11 @@ def _continues_quote(previous: str, sentence: str) -> bool:
     )
 
 
-def _merge(text: str, spans: list[tuple[int, int]], joins: Callable[[str, str, str], bool]) -> list[tuple[int, int]]:
-    """Join each span to the one before it when ``joins(previous_text, text, rest_of_line)`` says so."""
+def _merge(text: str, spans: list[tuple[int, int]], joins: Callable[[str, str, int], bool]) -> list[tuple[int, int]]:
+    """Join each span to the one before it when ``joins(previous_text, text, start)`` says so."""
     merged: list[tuple[int, int]] = []
-    line_end = spans[-1][1] if spans else 0
     for s, e in spans:
-        if merged and joins(text[merged[-1][0] : merged[-1][1]], text[s:e], text[s:line_end]):
+        if merged and joins(text[merged[-1][0] : merged[-1][1]], text[s:e], s):
             merged[-1] = (merged[-1][0], e)
         else:
             merged.append((s, e))
@@ -174,8 +175,9 @@ def split_sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
         cursor = found + len(piece)
     if spans and spans[-1][1] < end and text[spans[-1][1] : end].strip():
         spans[-1] = (spans[-1][0], end)
-    spans = _merge(text, spans, lambda _prev, cur, _rest: not any(ch.isalnum() for ch in cur))
-    spans = _merge(text, spans, lambda prev, cur, rest: _inside_quote(prev, rest) or _continues_quote(prev, cur))
+    spans = _merge(text, spans, lambda _prev, cur, _start: not any(ch.isalnum() for ch in cur))
+    spans = _merge(text, spans,
+                   lambda prev, cur, at: _inside_quote(prev, text, at, end) or _continues_quote(prev, cur))
     return spans or [(start, end)]
 
 

@@ -59,7 +59,8 @@ def test_the_longest_alias_in_a_span_wins() -> None:
     ("a local resident", None),
 ])
 def test_a_named_platform_decides_the_type_over_its_owner(span: str, expected: str | None) -> None:
-    assert default_registry().decided_type(span) == expected
+    known = default_registry().identify(span)
+    assert (known[1] if known else None) == expected
 
 
 @pytest.mark.parametrize("entry, error", [
