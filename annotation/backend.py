@@ -43,9 +43,12 @@ from typing import Any, Mapping
 from sourcemark.annotation.config import DOC_ID_KEY, TEXT_KEY, config_problems
 from sourcemark.annotation.convert import ConversionError, document_to_prediction, result_to_document
 from sourcemark.annotation.pull import choose_annotation, submitted
+from sourcemark.bundled import BUNDLED
 from sourcemark.documents import Document
 from sourcemark.jsonl import atomic_output, write_documents
 from sourcemark.model.annotator import Annotator
+from sourcemark.training.config import TrainConfig
+from sourcemark.training.pipeline import train_model
 
 log = logging.getLogger("sourcemark.serve")
 
@@ -58,8 +61,8 @@ class BackendConfig:
 
     model_dir: Path
     work_dir: Path | None = None
-    data: list[str] = field(default_factory=lambda: ["bundled"])
-    dev: list[str] = field(default_factory=lambda: ["bundled"])
+    data: list[str] = field(default_factory=lambda: [BUNDLED])
+    dev: list[str] = field(default_factory=lambda: [BUNDLED])
     retrain_every: int = 0
     bootstrap: int = 200
     #: TrainConfig fields to change for retraining (tests: fewer epochs, one thread).
@@ -231,9 +234,6 @@ class Backend:
                 self._pending = False
 
     def _train_once(self) -> None:
-        from sourcemark.training.config import TrainConfig
-        from sourcemark.training.pipeline import train_model
-
         docs, problems = self.store.documents()
         for problem in problems:
             log.warning("correction left out of training: %s", problem)
@@ -262,6 +262,7 @@ class Backend:
 
 def create_app(backend: Backend) -> Any:
     """The FastAPI application for one Backend."""
+    # lazy: only `sourcemark serve` needs the web stack, every other command starts faster without it
     from fastapi import Body, FastAPI
     from fastapi.responses import JSONResponse
 
@@ -305,7 +306,7 @@ def create_app(backend: Backend) -> Any:
 
 def run(config: BackendConfig, host: str = "127.0.0.1", port: int = 9090) -> None:
     """Load the model, then serve until interrupted (the model loads before the port opens)."""
-    import uvicorn
+    import uvicorn  # lazy, as fastapi above
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     backend = Backend(config)

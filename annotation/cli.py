@@ -12,6 +12,14 @@ from typing import List, Optional
 
 import typer
 
+from sourcemark.annotation.backend import BackendConfig, run
+from sourcemark.annotation.client import LabelStudioClient, LabelStudioError, connect, resolve_settings
+from sourcemark.annotation.pull import pull_corrections, report_lines
+from sourcemark.annotation.push import DEFAULT_CHUNK, PushJob, check_job, run_push
+from sourcemark.bundled import BUNDLED
+from sourcemark.command_errors import err, reports_errors
+from sourcemark.documents import FormatError
+from sourcemark.model.annotator import ModelLoadError
 from sourcemark.readers import DEFAULT_MAX_CHARS
 
 ls_app = typer.Typer(
@@ -31,17 +39,13 @@ TIMEOUT_OPTION = typer.Option(None, "--timeout", help="Seconds to wait for each 
 PROJECT_OPTION = typer.Option(..., "--project", help="Project id or exact title.")
 
 
-def _err(message: str) -> None:
-    typer.echo(message, err=True)
-
-
-def _client(url: Optional[str], api_key: Optional[str], config: Optional[Path], timeout: Optional[float]):
-    from sourcemark.annotation.client import connect, resolve_settings
-
+def _client(url: Optional[str], api_key: Optional[str], config: Optional[Path],
+            timeout: Optional[float]) -> LabelStudioClient:
     return connect(resolve_settings(url, api_key, config, timeout))
 
 
 @ls_app.command("push")
+@reports_errors(LabelStudioError, ModelLoadError, FormatError, ValueError, OSError)
 def push_command(
     inputs: Optional[List[str]] = typer.Argument(
         None, help="Articles: files, directories, globs or - (scored with --model, else pushed as bare tasks)."),
@@ -50,7 +54,7 @@ def push_command(
     predictions: Optional[List[Path]] = typer.Option(
         None, "--predictions", help="Push a predictions file (sourcemark score --out) instead of INPUT."),
     create: bool = typer.Option(False, "--create", help="Create the project (titled --project) if missing."),
-    chunk_size: int = typer.Option(50, "--chunk-size", help="Tasks per import request."),
+    chunk_size: int = typer.Option(DEFAULT_CHUNK, "--chunk-size", help="Tasks per import request."),
     max_chars: int = typer.Option(DEFAULT_MAX_CHARS, help="Skip documents longer than this."),
     url: Optional[str] = URL_OPTION,
     api_key: Optional[str] = KEY_OPTION,
@@ -58,43 +62,13 @@ def push_command(
     timeout: Optional[float] = TIMEOUT_OPTION,
 ) -> None:
     """Import articles as tasks with the model's predictions; re-running adds only what is missing."""
-    from sourcemark.annotation.client import LabelStudioError
-    from sourcemark.annotation.push import push_documents, read_predictions
-    from sourcemark.documents import FormatError
-    from sourcemark.readers import read_inputs
-
-    if model is not None and predictions:
-        _err("error: give --model (score INPUT) or --predictions (push a scored file), not both")
-        raise typer.Exit(1)
-    if predictions and inputs:
-        _err("error: with --predictions, the documents come from the predictions file: drop INPUT")
-        raise typer.Exit(1)
-    if not predictions and not inputs:
-        _err("error: nothing to push: give INPUT articles or --predictions FILE")
-        raise typer.Exit(1)
-    scorer, version = None, None
-    if model is not None:
-        from sourcemark.model.annotator import Annotator, ModelLoadError
-
-        try:
-            annotator = Annotator.load(model)
-        except ModelLoadError as exc:
-            _err(f"error: {exc}")
-            raise typer.Exit(1)
-        scorer, version = (lambda docs: list(annotator.annotate(docs, docs_per_chunk=len(docs)))), \
-            annotator.model_version
-    documents = read_predictions([str(p) for p in predictions]) if predictions else \
-        read_inputs(list(inputs or []), max_chars=max_chars)
-    try:
-        with _client(url, api_key, config, timeout) as client:
-            stats = push_documents(client, project, documents, scorer=scorer,
-                                   model_version=version, create=create, chunk_size=chunk_size,
-                                   echo=lambda m: _err(m))
-    except (LabelStudioError, FormatError, ValueError, OSError) as exc:
-        _err(f"error: {exc}")
-        raise typer.Exit(1)
+    job = PushJob(project=project, inputs=tuple(inputs or ()), predictions=tuple(str(p) for p in predictions or ()),
+                  model_dir=model, create=create, chunk_size=chunk_size, max_chars=max_chars)
+    check_job(job)  # before connecting: a bad combination needs no server
+    with _client(url, api_key, config, timeout) as client:
+        stats = run_push(client, job, echo=err)
     for line in stats.failed:
-        _err(f"failed: {line}")
+        err(f"failed: {line}")
     created = " (created)" if stats.project_created else ""
     versions = ", ".join(sorted(stats.model_versions)) or "none"
     typer.echo(f"project {stats.project_id}{created}: {stats.tasks_created} task(s) created, "
@@ -104,6 +78,7 @@ def push_command(
 
 
 @ls_app.command("pull")
+@reports_errors(LabelStudioError, OSError)
 def pull_command(
     project: str = PROJECT_OPTION,
     out: Path = typer.Option(..., "--out", "-o", help="Corrected documents JSONL (written atomically)."),
@@ -113,40 +88,27 @@ def pull_command(
     timeout: Optional[float] = TIMEOUT_OPTION,
 ) -> None:
     """Write the submitted annotations as annotated documents and summarise what annotators changed."""
-    from sourcemark.annotation.client import LabelStudioError
-    from sourcemark.annotation.pull import pull_corrections, report_lines
-
-    try:
-        with _client(url, api_key, config, timeout) as client:
-            report = pull_corrections(client, project, out)
-    except (LabelStudioError, OSError) as exc:
-        _err(f"error: {exc}")
-        raise typer.Exit(1)
+    with _client(url, api_key, config, timeout) as client:
+        report = pull_corrections(client, project, out)
     for line in report_lines(report, out):
         typer.echo(line)
     raise typer.Exit(2 if report.rejected else 0)
 
 
+@reports_errors(ModelLoadError, OSError)
 def serve_command(
     model: Path = typer.Option(..., "--model", help="The model directory to serve (sourcemark train --out)."),
     port: int = typer.Option(9090, "--port", help="Port to listen on."),
     host: str = typer.Option("127.0.0.1", "--host", help="Address to bind (0.0.0.0 to accept other hosts)."),
     work_dir: Optional[Path] = typer.Option(
         None, "--work-dir", help="Where corrections and retrained models go (default: MODEL/../MODEL-serve)."),
-    data: List[str] = typer.Option(["bundled"], "--data", help="Training data for retraining ('bundled' = corpus)."),
-    dev: List[str] = typer.Option(["bundled"], "--dev", help="Dev data for retraining ('bundled' = corpus dev)."),
+    data: List[str] = typer.Option([BUNDLED], "--data", help="Training data for retraining ('bundled' = corpus)."),
+    dev: List[str] = typer.Option([BUNDLED], "--dev", help="Dev data for retraining ('bundled' = corpus dev)."),
     retrain_every: int = typer.Option(
         0, "--retrain-every", help="Retrain after this many new annotations (0: only on Start Training)."),
     bootstrap: int = typer.Option(200, "--bootstrap", help="Bootstrap samples for the retrained model's card."),
 ) -> None:
     """Serve the model as a Label Studio ML backend (predictions; retraining on annotations in the background)."""
-    from sourcemark.annotation.backend import BackendConfig, run
-    from sourcemark.model.annotator import ModelLoadError
-
     config = BackendConfig(model_dir=model, work_dir=work_dir, data=list(data), dev=list(dev),
                            retrain_every=retrain_every, bootstrap=bootstrap)
-    try:
-        run(config, host=host, port=port)
-    except (ModelLoadError, OSError) as exc:
-        _err(f"error: {exc}")
-        raise typer.Exit(1)
+    run(config, host=host, port=port)

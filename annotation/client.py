@@ -1,4 +1,4 @@
-"""Talking to a Label Studio server: connection settings, authentication, one-line errors.
+"""Talking to a Label Studio server through label-studio-sdk: settings, authentication, one-line errors.
 
 Settings come from, in order: command-line flags, the environment
 (``LABEL_STUDIO_URL``, ``LABEL_STUDIO_API_KEY``, ``LABEL_STUDIO_TIMEOUT``), a
@@ -6,38 +6,63 @@ TOML file (``--config PATH``, else ``$SOURCEMARK_LS_CONFIG``, else
 ``~/.config/sourcemark/labelstudio.toml``) with ``url``, ``api_key`` and
 ``timeout`` keys.
 
-Both kinds of Label Studio token work. A *legacy token* (40 hex characters)
-is sent as ``Authorization: Token ...``. A *personal access token* is a JWT
-refresh token: it is exchanged at ``/api/token/refresh/`` for a short-lived
-access token sent as ``Authorization: Bearer ...``, renewed when it expires.
+The requests go through ``label_studio_sdk.LabelStudio``, which takes both
+kinds of Label Studio token: a *legacy token* (40 hex characters) is sent as
+``Authorization: Token ...``; a *personal access token* is a JWT refresh
+token, which the SDK exchanges at ``/api/token/refresh/`` for a short-lived
+access token sent as ``Authorization: Bearer ...``, and exchanges again when
+that one expires. On top of the SDK this module keeps the annotation loop's
+rules:
 
-Tokens never leave this module in readable form: they are held in a Secret
-whose ``str``/``repr`` is masked, and every error message is scrubbed of them.
-Errors are LabelStudioError subclasses with a one-line message that names the
-server, the cause and what to do; the CLI prints it and exits 1.
+* No hidden retries. By default the SDK retries refused connections, 5xx,
+  408, 409 and 429 answers with back-off; here it is built with
+  ``max_retries=0``, so a failure is reported at once and the user decides
+  (push resumes where it stopped, pull only reads). The one exception is an
+  access token the server refuses: it is exchanged again once, because it can
+  expire between the SDK's expiry check and the server's, or the two clocks
+  can disagree.
+* One-line errors. The SDK's ApiError (status code and body) and the httpx
+  errors under it become LabelStudioError subclasses whose message names the
+  server, the request, the cause and what to do; the CLI prints it and exits 1.
+* Tokens never leave this module in readable form: they are held in a Secret
+  whose ``str``/``repr`` is masked, and every error message is scrubbed of them.
+* Plain data. Methods return the server's JSON as dicts and lists, not SDK
+  models: callers index them, whatever shape the SDK's model classes take.
 
-This is a small httpx client rather than label-studio-sdk because the loop
-needs a dozen endpoints with precise error handling and no hidden retries; the
-SDK stays usable alongside it (the tests use it to register the ML backend).
+The ML backend (backend.py) is a separate, hand-written server; it does not use
+this client.
 """
 
 from __future__ import annotations
 
 import base64
+import inspect
 import json
 import os
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, TypeVar
 
 import httpx
+from label_studio_sdk.core.api_error import ApiError
+from label_studio_sdk.core.parse_error import ParsingError
 
 from sourcemark.annotation.config import config_problems
+
+if TYPE_CHECKING:
+    from label_studio_sdk import LabelStudio
 
 DEFAULT_TIMEOUT = 30.0
 CONFIG_ENV = "SOURCEMARK_LS_CONFIG"
 PAGE_SIZE = 500
+PROJECT_PAGE_SIZE = 100
+REFRESH_PATH = "/api/token/refresh/"
+PAT_HINT = "create a new one under Account & Settings > Personal Access Token"
+_JWT = re.compile(r"eyJ[\w-]*\.[\w-]+\.[\w-]*")  # any JWT: its header, base64url of '{"...', starts "eyJ"
+
+T = TypeVar("T")
 
 
 # ----------------------------------------------------------------------------- errors
@@ -184,21 +209,57 @@ def _jwt_claims(token: str) -> dict[str, Any] | None:
     return claims if isinstance(claims, dict) else None
 
 
+def _plain(model: Any) -> dict[str, Any]:
+    """An SDK model as the JSON the server sent (the SDK's ``json()`` keeps the fields it was given)."""
+    return json.loads(model.json())
+
+
+def _keywords(method: Callable[..., Any], fields: Mapping[str, Any]) -> dict[str, Any]:
+    """Keyword arguments for an SDK method: the fields it names, and the others as extra body fields.
+
+    The SDK's methods list the fields of the API version they were generated
+    from; a field they do not know still reaches the server as it is given.
+    """
+    known = inspect.signature(method).parameters
+    kwargs = {k: v for k, v in fields.items() if k in known}
+    extra = {k: v for k, v in fields.items() if k not in known}
+    if extra:
+        kwargs["request_options"] = {"additional_body_parameters": extra}
+    return kwargs
+
+
+def _body(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return response.text
+
+
 # ----------------------------------------------------------------------------- the client
 
 
 class LabelStudioClient:
-    """The endpoints the annotation loop uses, with errors turned into LabelStudioError."""
+    """The calls the annotation loop makes, through the SDK, with errors turned into LabelStudioError.
+
+    ``transport`` (an httpx transport) replaces the network, for a proxy set-up or a test.
+    """
 
     def __init__(self, settings: ConnectionSettings, transport: httpx.BaseTransport | None = None) -> None:
         self.settings = settings
         self.url = settings.url
-        self._http = httpx.Client(base_url=settings.url, timeout=settings.timeout, transport=transport,
-                                  follow_redirects=False)
         claims = _jwt_claims(settings.token.reveal())
         self._kind = "legacy" if claims is None else str(claims.get("token_type") or "access")
-        self._access: Secret | None = None
-        self._access_expiry = 0.0
+        self._last = ("", "")  # method and path of the last request sent: errors name it
+        # The SDK sends everything through this client, the token exchange included, so the
+        # timeout and the request log cover every request. A redirect is reported, not followed:
+        # it means the URL is not Label Studio's API (http for https, a proxy's login page).
+        self._http = httpx.Client(timeout=settings.timeout, transport=transport, follow_redirects=False,
+                                  event_hooks={"request": [self._note]})
+        try:
+            self._sdk = self._new_sdk()
+        except BaseException:
+            self._http.close()
+            raise
 
     def __repr__(self) -> str:
         return f"LabelStudioClient(url={self.url!r}, token=***, token_source={self.settings.token_source!r})"
@@ -214,45 +275,85 @@ class LabelStudioClient:
 
     # ------------------------------------------------------------------ plumbing
 
-    def _scrub(self, text: str) -> str:
-        for secret in (self.settings.token, self._access):
-            if secret is not None and secret.reveal():
-                text = text.replace(secret.reveal(), "***")
-        return text
+    def _new_sdk(self) -> "LabelStudio":
+        """A fresh SDK client: it holds no access token yet, so a personal access token is exchanged anew."""
+        # imported here: the SDK pulls in pandas and its label-config parser, which the CLI's
+        # settings errors and --help should not wait for
+        from label_studio_sdk import LabelStudio
 
-    def _auth_header(self) -> dict[str, str]:
-        if self._kind == "legacy":
-            return {"Authorization": f"Token {self.settings.token.reveal()}"}
-        if self._kind != "refresh":
-            return {"Authorization": f"Bearer {self.settings.token.reveal()}"}
-        if self._access is None or time.time() > self._access_expiry - 30:
-            self._refresh()
-        assert self._access is not None
-        return {"Authorization": f"Bearer {self._access.reveal()}"}
-
-    def _refresh(self) -> None:
-        """Exchange the personal access token (a JWT refresh token) for an access token."""
-        response = self._send("POST", "/api/token/refresh/", json={"refresh": self.settings.token.reveal()},
-                              auth=False)
-        if response.status_code in (400, 401, 403):
-            raise AuthError(
-                f"Label Studio at {self.url} rejected the personal access token from "
-                f"{self.settings.token_source} ({self._detail(response)}): create a new one under "
-                "Account & Settings > Personal Access Token"
-            )
-        self._check(response, "POST", "/api/token/refresh/")
-        access = str(response.json().get("access", ""))
-        claims = _jwt_claims(access) or {}
-        self._access = Secret(access)
-        self._access_expiry = float(claims.get("exp") or time.time() + 60)
-
-    def _send(self, method: str, path: str, auth: bool = True, **kwargs: Any) -> httpx.Response:
-        headers = dict(kwargs.pop("headers", {}) or {})
-        if auth:
-            headers.update(self._auth_header())
         try:
-            return self._http.request(method, path, headers=headers, **kwargs)
+            # the trailing "/" keeps a sub-path (https://host/labelstudio/) in the token-refresh URL,
+            # which the SDK builds with urljoin
+            return LabelStudio(base_url=f"{self.url}/", api_key=self.settings.token.reveal(),
+                               httpx_client=self._http, timeout=self.settings.timeout, max_retries=0)
+        except ApiError as exc:  # the SDK refuses an expired personal access token before sending it
+            raise AuthError(f"the personal access token from {self.settings.token_source} cannot be used with "
+                            f"Label Studio at {self.url} ({self._detail(exc.body, exc.status_code)}): "
+                            f"{PAT_HINT}") from None
+
+    def _note(self, request: httpx.Request) -> None:
+        self._last = (request.method, request.url.path)
+
+    def _scrub(self, text: str) -> str:
+        token = self.settings.token.reveal()
+        if token:
+            text = text.replace(token, "***")
+        return _JWT.sub("***", text)  # the access tokens the SDK got in exchange for a personal access token
+
+    def _detail(self, body: Any, status: int | None) -> str:
+        if isinstance(body, Mapping):
+            detail = body.get("detail") or body.get("validation_errors") or body
+        elif isinstance(body, str) and (not body.strip() or body.lstrip().startswith("<")):
+            return f"HTTP {status}"  # an HTML error page (the SDK passes on the text of a body that is not JSON)
+        else:
+            detail = body
+        text = detail if isinstance(detail, str) else json.dumps(detail, ensure_ascii=False, default=str)
+        return self._scrub(" ".join(text.split()))[:300]
+
+    def _api_error(self, exc: ApiError) -> LabelStudioError:
+        """The one-line error for an answer the SDK did not accept."""
+        method, path = self._last
+        status = exc.status_code or 0
+        if 300 <= status < 400:
+            target = (exc.headers or {}).get("location", "elsewhere")
+            return LabelStudioError(f"{self.url} answered {method} {path} with a redirect (HTTP {status}) to "
+                                    f"{self._scrub(target)}: give the URL of Label Studio itself (http or https?)")
+        if status < 300:  # the SDK could not decode a successful answer
+            return LabelStudioError(f"{self.url} answered {method} {path} with something that is not JSON: "
+                                    "is this really a Label Studio server?")
+        detail = self._detail(exc.body, status)
+        if self._kind == "refresh" and (status == 401 or path == REFRESH_PATH):
+            return AuthError(f"Label Studio at {self.url} rejected the personal access token from "
+                             f"{self.settings.token_source} ({detail}): {PAT_HINT}")
+        if status == 401:
+            return AuthError(f"Label Studio at {self.url} rejected the API token from {self.settings.token_source} "
+                             f"({detail}): use a valid personal access token or legacy token of this server")
+        if status == 403:
+            return AuthError(f"Label Studio at {self.url} refused {method} {path} for this token's user ({detail})")
+        return LabelStudioError(f"Label Studio at {self.url}: {method} {path} failed with HTTP {status}: {detail}")
+
+    def _call(self, fn: Callable[["LabelStudio"], T],
+              special: Mapping[int, Callable[[str], LabelStudioError]] | None = None) -> T:
+        """``fn(sdk)`` with every failure turned into a LabelStudioError; ``special`` maps a status to its own error."""
+        try:
+            try:
+                return fn(self._sdk)
+            except ApiError as exc:
+                if not (exc.status_code == 401 and self._kind == "refresh" and self._last[1] != REFRESH_PATH):
+                    raise
+            # the server refused the access token: exchange the personal access token once more
+            self._sdk = self._new_sdk()
+            return fn(self._sdk)
+        except ApiError as exc:
+            if special and exc.status_code in special:
+                raise special[exc.status_code](self._detail(exc.body, exc.status_code)) from None
+            raise self._api_error(exc) from None
+        except (ParsingError, ValueError) as exc:  # an answer of the wrong shape, or a token exchange's not JSON
+            method, path = self._last
+            raise LabelStudioError(f"{self.url} answered {method} {path} with something Label Studio does not "
+                                   f"send ({type(exc).__name__}): is this really a Label Studio server?") from None
         except httpx.TimeoutException:
+            method, path = self._last
             raise RequestTimeout(
                 f"Label Studio at {self.url} did not answer {method} {path} within {self.settings.timeout:g} s: "
                 "the server is overloaded or stuck; retry, or raise --timeout"
@@ -268,58 +369,41 @@ class LabelStudioClient:
                 f"talking to Label Studio at {self.url} failed: {type(exc).__name__}: {self._scrub(str(exc))}"
             ) from None
 
-    def _detail(self, response: httpx.Response) -> str:
-        try:
-            body = response.json()
-        except ValueError:
-            return f"HTTP {response.status_code}"
-        if isinstance(body, Mapping):
-            detail = body.get("detail") or body.get("validation_errors") or body
-        else:
-            detail = body
-        text = detail if isinstance(detail, str) else json.dumps(detail, ensure_ascii=False)
-        return self._scrub(" ".join(text.split()))[:300]
+    def _json(self, fn: Callable[["LabelStudio"], Any],
+              special: Mapping[int, Callable[[str], LabelStudioError]] | None = None) -> Any:
+        """The JSON body of an SDK ``with_raw_response`` call, as the server sent it."""
+        return self._call(fn, special).response.json()
 
-    def _check(self, response: httpx.Response, method: str, path: str) -> None:
-        if response.status_code < 400:
-            return
-        if response.status_code == 401:
-            raise AuthError(
-                f"Label Studio at {self.url} rejected the API token from {self.settings.token_source} "
-                f"({self._detail(response)}): use a valid personal access token or legacy token of this server"
-            )
-        if response.status_code == 403:
-            raise AuthError(
-                f"Label Studio at {self.url} refused {method} {path} for this token's user "
-                f"({self._detail(response)})"
-            )
-        raise LabelStudioError(
-            f"Label Studio at {self.url}: {method} {path} failed with HTTP {response.status_code}: "
-            f"{self._detail(response)}"
-        )
+    def _request(self, method: str, path: str, special: Mapping[int, Callable[[str], LabelStudioError]] | None,
+                 **kwargs: Any) -> httpx.Response:
+        def send(ls: "LabelStudio") -> httpx.Response:
+            # the SDK's own HTTP client (its base URL, auth header, token exchange, timeout, no retries),
+            # for endpoints it has no method for
+            response = ls._client_wrapper.httpx_client.request(path.lstrip("/"), method=method, **kwargs)
+            if not 200 <= response.status_code < 300:
+                raise ApiError(status_code=response.status_code, headers=dict(response.headers), body=_body(response))
+            return response
+        return self._call(send, special)
 
     def request(self, method: str, path: str, **kwargs: Any) -> Any:
-        """Send an authenticated request; return the decoded JSON body (None when empty)."""
-        response = self._send(method, path, **kwargs)
-        if response.status_code == 401 and self._kind == "refresh":
-            self._access = None  # the access token may have just expired: renew once
-            response = self._send(method, path, **kwargs)
-        self._check(response, method, path)
+        """Send an authenticated request to any endpoint; return the decoded JSON body (None when empty).
+
+        ``kwargs`` are those of the SDK's HTTP client: ``params``, ``json``, ``headers``.
+        """
+        response = self._request(method, path, None, **kwargs)
         if not response.content:
             return None
         try:
             return response.json()
         except ValueError:
-            raise LabelStudioError(
-                f"{self.url} answered {method} {path} with something that is not JSON: "
-                "is this really a Label Studio server?"
-            ) from None
+            raise LabelStudioError(f"{self.url} answered {method} {path} with something that is not JSON: "
+                                   "is this really a Label Studio server?") from None
 
     # ------------------------------------------------------------------ users
 
     def whoami(self) -> dict[str, Any]:
         """The token's user; the cheapest call that proves URL and token are right."""
-        user = self.request("GET", "/api/current-user/whoami")
+        user = self._json(lambda ls: ls.users.with_raw_response.whoami())
         if not isinstance(user, Mapping) or "id" not in user:
             raise LabelStudioError(f"{self.url} does not answer like Label Studio (no user from whoami)")
         return dict(user)
@@ -327,21 +411,22 @@ class LabelStudioClient:
     # ------------------------------------------------------------------ projects
 
     def list_projects(self) -> Iterator[dict[str, Any]]:
+        return self._projects()
+
+    def _projects(self, title: str | None = None) -> Iterator[dict[str, Any]]:
+        """Projects page by page; ``title`` asks the server for titles containing it (a superset of exact matches)."""
         page = 1
         while True:
-            body = self.request("GET", "/api/projects/", params={"page": page, "page_size": 100})
-            items = body.get("results", []) if isinstance(body, Mapping) else body
-            yield from items
-            if not isinstance(body, Mapping) or not body.get("next"):
+            pager = self._call(lambda ls, page=page: ls.projects.list(page=page, page_size=PROJECT_PAGE_SIZE,
+                                                                      title=title))
+            yield from (_plain(p) for p in pager.items or [])
+            if not pager.items or not getattr(pager.response, "next", None):
                 return
             page += 1
 
     def get_project(self, project_id: int) -> dict[str, Any]:
-        response = self._send("GET", f"/api/projects/{project_id}/")
-        if response.status_code == 404:
-            raise ProjectNotFound(f"no project with id {project_id} on Label Studio at {self.url}")
-        self._check(response, "GET", f"/api/projects/{project_id}/")
-        return response.json()
+        return self._json(lambda ls: ls.projects.with_raw_response.get(project_id), special={
+            404: lambda detail: ProjectNotFound(f"no project with id {project_id} on Label Studio at {self.url}")})
 
     def find_project(self, ref: str | int) -> dict[str, Any] | None:
         """A project by id (digits) or exact title; None if there is none. Ambiguous titles are an error."""
@@ -351,7 +436,7 @@ class LabelStudioClient:
                 return self.get_project(int(text))
             except ProjectNotFound:
                 return None
-        matches = [p for p in self.list_projects() if p.get("title") == text]
+        matches = [p for p in self._projects(title=text) if p.get("title") == text]
         if len(matches) > 1:
             ids = ", ".join(str(p["id"]) for p in matches)
             raise LabelStudioError(f"{len(matches)} projects are titled {text!r} on {self.url} (ids {ids}): "
@@ -368,18 +453,24 @@ class LabelStudioClient:
         return project
 
     def create_project(self, title: str, label_config: str, **fields: Any) -> dict[str, Any]:
-        return self.request("POST", "/api/projects/", json={"title": title, "label_config": label_config, **fields})
+        def create(ls: "LabelStudio") -> Any:
+            method = ls.projects.with_raw_response.create
+            return method(**_keywords(method, {"title": title, "label_config": label_config, **fields}))
+        return self._json(create)
 
     def update_project(self, project_id: int, **fields: Any) -> dict[str, Any]:
-        return self.request("PATCH", f"/api/projects/{project_id}/", json=fields)
+        def update(ls: "LabelStudio") -> Any:
+            method = ls.projects.with_raw_response.update
+            return method(project_id, **_keywords(method, fields))
+        return self._json(update)
 
     def validate_config(self, label_config: str) -> None:
         """Raise LabelStudioError with the server's reason if it rejects the config."""
-        response = self._send("POST", "/api/projects/validate/", json={"label_config": label_config})
-        if response.status_code == 400:
-            raise LabelStudioError(f"Label Studio at {self.url} rejects the labelling config: "
-                                   f"{self._detail(response)}")
-        self._check(response, "POST", "/api/projects/validate/")
+        # the SDK validates only against an existing project (projects.validate_label_config(id));
+        # this endpoint checks a config before the project is created
+        self._request("POST", "/api/projects/validate/", json={"label_config": label_config}, special={
+            400: lambda detail: LabelStudioError(f"Label Studio at {self.url} rejects the labelling config: "
+                                                 f"{detail}")})
 
     # ------------------------------------------------------------------ tasks and predictions
 
@@ -387,27 +478,30 @@ class LabelStudioClient:
         """Every task of a project (data and meta, no annotations), page by page."""
         page = 1
         while True:
-            response = self._send("GET", "/api/tasks/", params={"project": project_id, "page": page,
-                                                                "page_size": PAGE_SIZE, "fields": "task_only"})
-            if response.status_code == 404 and page > 1:
-                return  # past the last page
-            self._check(response, "GET", "/api/tasks/")
-            body = response.json()
-            tasks = body.get("tasks", []) if isinstance(body, Mapping) else body
+            try:
+                pager = self._call(
+                    lambda ls, page=page: ls.tasks.list(project=project_id, page=page, page_size=PAGE_SIZE,
+                                                        fields="task_only"),
+                    special={404: lambda detail: ProjectNotFound(f"no project with id {project_id} on Label "
+                                                                 f"Studio at {self.url} ({detail})")})
+            except ProjectNotFound:
+                if page > 1:
+                    return  # past the last page
+                raise
+            tasks = [_plain(t) for t in pager.items or []]
             yield from tasks
-            total = body.get("total", 0) if isinstance(body, Mapping) else 0
-            if not tasks or page * PAGE_SIZE >= total:
+            if not tasks or page * PAGE_SIZE >= (getattr(pager.response, "total", 0) or 0):
                 return
             page += 1
 
     def list_predictions(self, project_id: int) -> list[dict[str, Any]]:
-        body = self.request("GET", "/api/predictions/", params={"project": project_id})
+        body = self._json(lambda ls: ls.predictions.with_raw_response.list(project=project_id))
         return list(body.get("results", []) if isinstance(body, Mapping) else body or [])
 
     def import_tasks(self, project_id: int, tasks: list[dict[str, Any]]) -> list[int]:
         """Create tasks (with their predictions) in one request; return the new task ids in order."""
-        body = self.request("POST", f"/api/projects/{project_id}/import", params={"return_task_ids": "true"},
-                            json=tasks)
+        body = self._json(lambda ls: ls.projects.with_raw_response.import_tasks(project_id, request=tasks,
+                                                                                 return_task_ids=True))
         if isinstance(body, Mapping) and "task_ids" in body:
             return [int(t) for t in body["task_ids"]]
         if isinstance(body, Mapping) and "import" in body:  # asynchronous import (non-community editions)
@@ -417,7 +511,7 @@ class LabelStudioClient:
     def _wait_import(self, project_id: int, import_id: int, limit: float = 600.0) -> list[int]:
         started = time.time()
         while time.time() - started < limit:
-            body = self.request("GET", f"/api/projects/{project_id}/imports/{import_id}/")
+            body = self._json(lambda ls: ls.tasks.with_raw_response.create_many_status(project_id, import_id))
             status = body.get("status")
             if status == "completed":
                 return [int(t) for t in body.get("task_ids") or []]
@@ -428,30 +522,35 @@ class LabelStudioClient:
 
     def import_predictions(self, project_id: int, predictions: list[dict[str, Any]]) -> int:
         """Add predictions (each with its ``task`` id) to existing tasks; return how many were created."""
-        body = self.request("POST", f"/api/projects/{project_id}/import/predictions", json=predictions)
+        body = self._json(lambda ls: ls.projects.with_raw_response.import_predictions(project_id,
+                                                                                      request=predictions))
         return int(body.get("created", len(predictions))) if isinstance(body, Mapping) else len(predictions)
 
     def create_annotation(self, task_id: int, result: list[dict[str, Any]], **fields: Any) -> dict[str, Any]:
-        return self.request("POST", f"/api/tasks/{task_id}/annotations/", json={"result": result, **fields})
+        def create(ls: "LabelStudio") -> Any:
+            method = ls.annotations.with_raw_response.create
+            return method(task_id, **_keywords(method, {"result": result, **fields}))
+        return self._json(create)
 
     # ------------------------------------------------------------------ export snapshots
 
     def export_snapshot(self, project_id: int, limit: float = 600.0) -> list[dict[str, Any]]:
         """Annotated tasks with full annotations and predictions, through an export snapshot.
 
-        A snapshot (not ``/export``) because only snapshots take serialization
-        options: predictions in full (the plain JSON export gives their ids
-        only) and regions with their ids (``JSON_MIN`` flattens them). The
-        snapshot is deleted afterwards so repeated pulls leave nothing behind.
+        A snapshot (not ``/export``, which the SDK's ``exports.as_json`` uses on
+        community editions) because only snapshots take serialization options:
+        predictions in full (the plain JSON export gives their ids only) and
+        regions with their ids (``JSON_MIN`` flattens them). The snapshot is
+        deleted afterwards so repeated pulls leave nothing behind.
         """
-        options = {
-            "title": "sourcemark pull",
-            "task_filter_options": {"annotated": "only"},
-            "annotation_filter_options": {"usual": True, "ground_truth": True, "skipped": False},
-            "serialization_options": {"predictions": {"only_id": False},
-                                      "annotations__completed_by": {"only_id": False}},
-        }
-        created = self.request("POST", f"/api/projects/{project_id}/exports/", json=options)
+        created = self._json(lambda ls: ls.projects.exports.with_raw_response.create(
+            project_id,
+            title="sourcemark pull",
+            task_filter_options={"annotated": "only"},
+            annotation_filter_options={"usual": True, "ground_truth": True, "skipped": False},
+            serialization_options={"predictions": {"only_id": False},
+                                   "annotations__completed_by": {"only_id": False}},
+        ))
         export_id = int(created["id"])
         try:
             started, status = time.time(), created.get("status")
@@ -460,16 +559,21 @@ class LabelStudioClient:
                     raise RequestTimeout(f"Label Studio export snapshot {export_id} did not finish "
                                          f"within {limit:g} s")
                 time.sleep(0.5)
-                status = self.request("GET", f"/api/projects/{project_id}/exports/{export_id}").get("status")
+                status = self._json(lambda ls: ls.projects.exports.with_raw_response.get(project_id,
+                                                                                         export_id)).get("status")
             if status == "failed":
                 raise LabelStudioError(f"Label Studio export snapshot {export_id} of project {project_id} failed")
-            body = self.request("GET", f"/api/projects/{project_id}/exports/{export_id}/download",
-                                params={"exportType": "JSON"})
+            raw = self._call(lambda ls: b"".join(ls.projects.exports.download(project_id, export_id,
+                                                                               export_type="JSON")))
         finally:
             try:
-                self._send("DELETE", f"/api/projects/{project_id}/exports/{export_id}")
+                self._call(lambda ls: ls.projects.exports.with_raw_response.delete(project_id, export_id))
             except LabelStudioError:
                 pass
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            body = None
         if not isinstance(body, list):
             raise LabelStudioError(f"Label Studio export snapshot {export_id} is not a JSON list of tasks")
         return body

@@ -29,7 +29,7 @@ from sourcemark.annotation.config import (
 )
 from sourcemark.documents import Document, Passage, SourceMention
 from sourcemark.labels import ROLES, SOURCE_TYPES
-from sourcemark.validation import ERROR, validate_record
+from sourcemark.validation import ERROR, validate_document
 
 #: Key of the task ``meta`` under which sourcemark keeps its own fields.
 META_KEY = "sourcemark"
@@ -267,7 +267,7 @@ def result_to_document(task: Mapping[str, Any], result: Iterable[Mapping[str, An
         home.sources.append(SourceMention(start, end, kind, score=score if keep_scores else None))
     meta = dict(((task.get("meta") or {}).get(META_KEY) or {}).get("doc_meta") or {})
     doc = Document(doc_id, text, meta, passages)
-    errors = [p.message for p in validate_record(doc.to_dict(), doc_id) if p.level == ERROR]
+    errors = [p.message for p in validate_document(doc, doc_id) if p.level == ERROR]
     if errors:
         raise ConversionError(f"{doc_id}: {errors[0]}")
     return doc, notes

@@ -21,6 +21,7 @@ each prediction a ``score`` of 1 - uncertainty; after a push the project's
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
 from sourcemark.annotation.client import LabelStudioClient, check_project_config
@@ -29,7 +30,9 @@ from sourcemark.annotation.convert import document_to_prediction, document_to_ta
 from sourcemark.streaming import chunked
 from sourcemark.documents import Document, FormatError
 from sourcemark.jsonl import iter_jsonl
-from sourcemark.readers import ReadError
+from sourcemark.command_errors import CommandError
+from sourcemark.model.annotator import Annotator
+from sourcemark.readers import DEFAULT_MAX_CHARS, ReadError, read_inputs
 
 DEFAULT_CHUNK = 50
 #: Project sampling set on projects that push creates.
@@ -222,3 +225,39 @@ def _send_chunk(client: LabelStudioClient, stats: PushStats, index: ProjectIndex
             index.versions.add((p["task"], p["model_version"]))
             stats.model_versions.add(p["model_version"])
             stats.last_version = p["model_version"]
+
+
+@dataclass(frozen=True)
+class PushJob:
+    """What ``sourcemark ls push`` is asked to push: raw articles (scored with a model, or bare) or a predictions file."""
+
+    project: str
+    inputs: tuple[str, ...] = ()
+    predictions: tuple[str, ...] = ()
+    model_dir: Path | None = None
+    create: bool = False
+    chunk_size: int = DEFAULT_CHUNK
+    max_chars: int = DEFAULT_MAX_CHARS
+
+
+def check_job(job: PushJob) -> None:
+    if job.model_dir is not None and job.predictions:
+        raise CommandError("give --model (score INPUT) or --predictions (push a scored file), not both")
+    if job.predictions and job.inputs:
+        raise CommandError("with --predictions, the documents come from the predictions file: drop INPUT")
+    if not job.predictions and not job.inputs:
+        raise CommandError("nothing to push: give INPUT articles or --predictions FILE")
+
+
+def run_push(client: LabelStudioClient, job: PushJob, echo: Callable[[str], None] = lambda m: None) -> PushStats:
+    """Check the job, load its model if any, read its documents and push them (see :func:`push_documents`)."""
+    check_job(job)
+    scorer, version = None, None
+    if job.model_dir is not None:
+        annotator = Annotator.load(job.model_dir)
+        scorer, version = (lambda docs: list(annotator.annotate(docs, docs_per_chunk=len(docs)))), \
+            annotator.model_version
+    documents = read_predictions(job.predictions) if job.predictions else \
+        read_inputs(list(job.inputs), max_chars=job.max_chars)
+    return push_documents(client, job.project, documents, scorer=scorer, model_version=version,
+                          create=job.create, chunk_size=job.chunk_size, echo=echo)

@@ -24,8 +24,8 @@ from _common import ROOT, save_results  # noqa: E402
 
 from sourcemark.model.annotator import Annotator  # noqa: E402
 from sourcemark.training.config import TrainConfig  # noqa: E402
-from sourcemark.training.corpus import bundled_dev_sets, split_corpus  # noqa: E402
-from sourcemark.training.evaluation import dev_scores_by_set  # noqa: E402
+from sourcemark.bundled import bundled_dev_sets, split_corpus  # noqa: E402
+from sourcemark.eval.dev_scores import dev_scores_by_set  # noqa: E402
 from sourcemark.training.trainer import Trainer  # noqa: E402
 
 

@@ -24,8 +24,8 @@ from _common import save_results  # noqa: E402
 
 from sourcemark.model.annotator import Annotator, ModelLoadError  # noqa: E402
 from sourcemark.training.config import TrainConfig  # noqa: E402
-from sourcemark.training.corpus import split_corpus  # noqa: E402
-from sourcemark.training.evaluation import dev_scores  # noqa: E402
+from sourcemark.bundled import split_corpus  # noqa: E402
+from sourcemark.eval.dev_scores import dev_scores  # noqa: E402
 from sourcemark.training.pipeline import SHIPPED_CURVE_FILE, curve_key, learning_curve  # noqa: E402
 from sourcemark.training.trainer import data_hash  # noqa: E402
 

@@ -28,9 +28,9 @@ import torch  # noqa: E402
 
 from sourcemark.documents import Document  # noqa: E402
 from sourcemark.model.annotator import Annotator  # noqa: E402
-from sourcemark.model.batch import DEFAULT_BATCH_SIZE, score_documents  # noqa: E402
+from sourcemark.scoring.batch import DEFAULT_BATCH_SIZE, score_documents  # noqa: E402
 from sourcemark.segmentation import segment  # noqa: E402
-from sourcemark.training.real_check import REALTEXT  # noqa: E402
+from sourcemark.training.real_articles import REALTEXT  # noqa: E402
 
 
 def load_texts(limit: int) -> list[Document]:
@@ -137,7 +137,7 @@ def bench_naive_pipeline(annotator: Annotator, docs: list[Document], limit_passa
 
 def bench_tfidf(docs: list[Document]) -> dict:
     from sourcemark.training.baselines import TfidfBaseline
-    from sourcemark.training.corpus import split_corpus
+    from sourcemark.bundled import split_corpus
 
     baseline = TfidfBaseline().fit(split_corpus()[0])
     start = time.perf_counter()
@@ -158,7 +158,7 @@ def main() -> None:
     docs = load_texts(args.docs)
     annotator = Annotator.load(args.model)
     naive_source = Annotator.load(args.model)  # the naive loop always runs the torch encoder
-    from sourcemark.model.onnx_encoder import use_runtime
+    from sourcemark.scoring.runtime import use_runtime
 
     used = use_runtime(annotator, args.model, args.runtime, notice=print)
     peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

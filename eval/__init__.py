@@ -1,4 +1,4 @@
-"""Scoring predictions against gold, reports and plots (issue 3).
+"""Scoring predictions against gold, reports and plots.
 
 Modules, one job each:
 
@@ -8,7 +8,8 @@ Modules, one job each:
 * ``bootstrap``: 95% confidence intervals by resampling documents;
 * ``plots``, ``report``: PNG plots, the terminal table, metrics.json and the HTML report;
 * ``compare``: several systems on the same gold;
-* ``cli``: the ``eval`` and ``compare`` commands.
+* ``run``: ``run_evaluation``, what the commands do (read, score, print, write);
+* ``cli``: the ``eval`` and ``compare`` commands, thin over ``run``.
 
 Nothing is imported here, so ``import sourcemark.eval`` stays cheap.
 """

@@ -156,29 +156,24 @@ def strip_span(text: str, start: int, end: int) -> tuple[int, int] | None:
 
 
 def _max_matching(candidates: list[list[int]], n_right: int) -> int:
-    """Size of a maximum one-to-one matching (Kuhn's augmenting paths).
+    """Size of a maximum one-to-one matching of left items to right-hand items.
 
-    ``candidates[i]`` lists the right-hand items left item ``i`` may take,
-    best first. Greedy matching can pair a predicted passage with the wrong
-    one of two tiny neighbours and lose a match; augmenting paths cannot.
+    ``candidates[i]`` lists the right-hand items left item ``i`` may take.
+    Greedy matching can pair a predicted passage with the wrong one of two
+    tiny neighbours and lose a match; a maximum matching cannot.
     """
-    owner = [-1] * n_right
+    rows = [i for i, near in enumerate(candidates) for _ in near]
+    cols = [j for near in candidates for j in near]
+    if not rows:
+        return 0
+    # Imported here: scipy would slow every ``sourcemark`` start-up, which registers this stage.
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import maximum_bipartite_matching
 
-    def augment(i: int, seen: list[bool]) -> bool:
-        for j in candidates[i]:
-            if seen[j]:
-                continue
-            seen[j] = True
-            if owner[j] == -1 or augment(owner[j], seen):
-                owner[j] = i
-                return True
-        return False
-
-    matched = 0
-    for i in range(len(candidates)):
-        if candidates[i] and augment(i, [False] * n_right):
-            matched += 1
-    return matched
+    biadjacency = csr_matrix((np.ones(len(rows), dtype=np.int8), (rows, cols)),
+                             shape=(len(candidates), n_right))
+    partner = maximum_bipartite_matching(biadjacency, perm_type="column")
+    return int((partner >= 0).sum())
 
 
 def boundary_f1(gold: list[Passage], pred: list[Passage], text: str, tolerance: int = 2) -> dict:
@@ -199,15 +194,13 @@ def boundary_f1(gold: list[Passage], pred: list[Passage], text: str, tolerance: 
     pred_starts = [s for s, _ in pred_spans]
     candidates: list[list[int]] = []
     for gs, ge in gold_spans:
-        lo = bisect_left(pred_starts, gs - tolerance)
-        near: list[tuple[int, int]] = []
-        j = lo
+        near: list[int] = []
+        j = bisect_left(pred_starts, gs - tolerance)
         while j < len(pred_spans) and pred_spans[j][0] <= gs + tolerance:
-            ps, pe = pred_spans[j]
-            if abs(pe - ge) <= tolerance:
-                near.append((abs(ps - gs) + abs(pe - ge), j))
+            if abs(pred_spans[j][1] - ge) <= tolerance:
+                near.append(j)
             j += 1
-        candidates.append([j for _, j in sorted(near)])
+        candidates.append(near)
     matched = _max_matching(candidates, len(pred_spans))
     n_gold, n_pred = len(gold_spans), len(pred_spans)
     if n_gold == 0 and n_pred == 0:

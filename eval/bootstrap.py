@@ -19,6 +19,8 @@ from typing import Callable, Mapping
 import numpy as np
 
 LEVEL = 0.95
+# Enough resamples for stable percentile intervals, few enough to keep an evaluation quick.
+DEFAULT_REPLICATES = 1000
 
 
 def resample_counts(n_docs: int, n_replicates: int, seed: int = 0) -> np.ndarray:
@@ -50,7 +52,7 @@ def percentile_interval(values: list[float], level: float = LEVEL) -> list[float
 def bootstrap_ci(
     statistic: Callable[[np.ndarray], Mapping[str, float | None]],
     n_docs: int,
-    n_replicates: int = 1000,
+    n_replicates: int = DEFAULT_REPLICATES,
     seed: int = 0,
     level: float = LEVEL,
 ) -> dict[str, list[float]]:

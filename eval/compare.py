@@ -17,6 +17,7 @@ from rich.table import Table
 
 from sourcemark.documents import Document
 from sourcemark.eval import plots
+from sourcemark.eval.bootstrap import DEFAULT_REPLICATES
 from sourcemark.eval.metrics import evaluate
 from sourcemark.eval.report import (
     REPORT_FILE, CSS, fmt, fmt_ci, html_table, img_tag, write_bytes_atomic,
@@ -31,7 +32,7 @@ def compare_systems(
     gold_docs: Sequence[Document],
     systems: Mapping[str, Sequence[Document]],
     *,
-    bootstrap: int = 1000,
+    bootstrap: int = DEFAULT_REPLICATES,
     seed: int = 0,
     gold_name: str = "gold",
     sources: Mapping[str, str] | None = None,

@@ -10,7 +10,8 @@ The rules are those at the end of FORMATS.md:
 * a predicted source mention matches a gold one when the spans overlap and
   the types are equal, one-to-one, greedily by overlap size;
 * per-passage source-type sets, segmentation boundaries and calibration are
-  extra views the issue asks for.
+  extra views: which kinds of source a passage cites, whether the cuts fall
+  where the annotators put them, and whether confidences can be trusted.
 
 Undefined ratios are None, never a made-up 0 or 1: precision of a role that
 is never predicted, or anything about a role absent from both gold and
@@ -22,7 +23,7 @@ miss a rare role would drag the interval down for no error of the system.
 Each document is reduced to tallies (a confusion matrix, mention counts per
 type, ...). Pooled metrics are functions of count-weighted sums of those
 tallies, which is what lets :mod:`sourcemark.eval.bootstrap` recompute them
-for a thousand resamples of documents cheaply and exactly.
+for every resample of documents cheaply and exactly.
 """
 
 from __future__ import annotations
@@ -32,11 +33,10 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
 import numpy as np
-from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
 
 from sourcemark.documents import Document, SourceMention
 from sourcemark.eval.alignment import Alignment, align_roles, boundary_f1, nonspace_prefix
-from sourcemark.eval.bootstrap import LEVEL, bootstrap_ci
+from sourcemark.eval.bootstrap import DEFAULT_REPLICATES, LEVEL, bootstrap_ci
 from sourcemark.eval.pairing import pair_documents
 from sourcemark.labels import ROLES, SOURCE_TYPES
 
@@ -82,6 +82,9 @@ def role_scores(y_true: Sequence[str], y_pred: Sequence[str]) -> dict[str, Any]:
             per_role[role] = {"precision": None, "recall": None, "f1": None, "support": 0, "predicted": 0}
         return {"labels": list(ROLES), "per_role": per_role, "macro_f1": None, "accuracy": None,
                 "confusion_matrix": [[0] * len(ROLES) for _ in ROLES], "n": 0}
+    # Imported here: sklearn would slow every ``sourcemark`` start-up, which registers this stage.
+    from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
+
     precision, recall, f1, support = precision_recall_fscore_support(
         y_true, y_pred, labels=list(ROLES), zero_division=np.nan)
     matrix = confusion_matrix(y_true, y_pred, labels=list(ROLES))
@@ -104,8 +107,8 @@ def roles_from_confusion(matrix: np.ndarray) -> dict[str, Any]:
     """Macro-F1, accuracy and per-role F1 from a (pooled) confusion matrix.
 
     The same arithmetic as :func:`role_scores` (sklearn with
-    ``zero_division=nan``), used where sklearn would be called a thousand
-    times: bootstrap replicates and per-document rows. A test holds the two
+    ``zero_division=nan``), used where sklearn would be called over and
+    over: bootstrap replicates and per-document rows. A test holds the two
     equal.
     """
     matrix = np.asarray(matrix, dtype=float)
@@ -128,17 +131,19 @@ def _mentions(doc: Document) -> list[SourceMention]:
     return [m for p in doc.passages for m in p.sources]
 
 
-def match_mentions(gold: Sequence[SourceMention], pred: Sequence[SourceMention]) -> list[tuple[int, int]]:
-    """One-to-one matches ``(gold index, pred index)``: spans overlap and types are equal.
+def match_mentions(gold: Sequence[SourceMention], pred: Sequence[SourceMention],
+                   typed: bool = True) -> list[tuple[int, int]]:
+    """One-to-one matches ``(gold index, pred index)``: spans overlap and (if ``typed``) types are equal.
 
     Greedy by overlap size (largest first; ties by position), so a
     duplicated predicted mention matches at most once and the copy counts as
-    a false positive.
+    a false positive. ``typed=False`` matches spans alone, to tell finding a
+    source apart from typing it.
     """
     candidates: list[tuple[int, int, int]] = []
     for gi, g in enumerate(gold):
         for pi, p in enumerate(pred):
-            if g.type != p.type:
+            if typed and g.type != p.type:
                 continue
             overlap = min(g.end, p.end) - max(g.start, p.start)
             if overlap > 0:
@@ -167,6 +172,21 @@ def mention_tally(gold: Document, pred: Document) -> np.ndarray:
     for m in g:
         out[2, _TYPE_INDEX[m.type]] += 1
     return out
+
+
+def span_tally(gold: Document, pred: Document) -> np.ndarray:
+    """``[matched spans, predicted, gold, matched spans with the gold type]``, types ignored in matching."""
+    g, p = _mentions(gold), _mentions(pred)
+    matches = match_mentions(g, p, typed=False)
+    same_type = sum(g[gi].type == p[pi].type for gi, pi in matches)
+    return np.array([len(matches), len(p), len(g), same_type], dtype=np.int64)
+
+
+def spans_section(tally: np.ndarray) -> dict[str, Any]:
+    """Span-only mention P/R/F1 and the type accuracy on matched spans, from a pooled ``span_tally``."""
+    matched, n_pred, n_gold, same_type = (int(x) for x in tally)
+    return {**prf(matched, n_pred, n_gold), "matched": matched, "n_pred": n_pred, "n_gold": n_gold,
+            "type_accuracy": same_type / matched if matched else None, "same_type": same_type}
 
 
 def type_set_tally(gold: Document, pred: Document) -> np.ndarray:
@@ -270,6 +290,7 @@ class DocumentTally:
     alignments: list[Alignment]
     confusion: np.ndarray
     mentions: np.ndarray
+    spans: np.ndarray
     type_sets: np.ndarray
     boundaries: np.ndarray
     calibration: np.ndarray
@@ -297,6 +318,7 @@ def tally_document(gold: Document, pred: Document, tolerance: int = 2) -> Docume
         alignments=alignments,
         confusion=confusion,
         mentions=mention_tally(gold, pred),
+        spans=span_tally(gold, pred),
         type_sets=type_set_tally(gold, pred),
         boundaries=np.array([seg["matched"], seg["n_pred"], seg["n_gold"]], dtype=np.int64),
         calibration=calibration_tally(alignments),
@@ -354,6 +376,7 @@ class PooledTallies:
 
         self.confusion = stack("confusion", (len(ROLES), len(ROLES)))
         self.mentions = stack("mentions", (3, len(SOURCE_TYPES)))
+        self.spans = stack("spans", (4,))
         self.type_sets = stack("type_sets", (3,))
         self.boundaries = stack("boundaries", (3,))
         self.calibration = stack("calibration", (3, N_BINS))
@@ -374,6 +397,9 @@ class PooledTallies:
         mentions = prf(*self.pool("mentions", weights).sum(axis=1))
         for key in ("precision", "recall", "f1"):
             out[f"sources.{key}"] = mentions[key]
+        spans = spans_section(self.pool("spans", weights))
+        out["mention_spans.f1"] = spans["f1"]
+        out["mention_spans.type_accuracy"] = spans["type_accuracy"]
         out["source_type_sets.f1"] = prf(*self.pool("type_sets", weights))["f1"]
         out["segmentation.f1"] = prf(*self.pool("boundaries", weights))["f1"]
         out["calibration.ece"] = ece_from_tally(self.pool("calibration", weights))
@@ -386,7 +412,7 @@ def evaluate(
     gold_docs: Sequence[Document],
     pred_docs: Sequence[Document],
     *,
-    bootstrap: int = 1000,
+    bootstrap: int = DEFAULT_REPLICATES,
     seed: int = 0,
     tolerance: int = 2,
     worst: int = 50,
@@ -397,7 +423,8 @@ def evaluate(
 
     Keys: ``roles`` (per_role, macro_f1, accuracy, confusion_matrix with gold
     rows and predicted columns), ``sources`` (overall and per_type),
-    ``source_type_sets``, ``segmentation`` (boundary agreement within
+    ``mention_spans`` (spans matched with types ignored, and the type accuracy
+    on them), ``source_type_sets``, ``segmentation`` (boundary agreement within
     ``tolerance`` characters), ``calibration`` (None without ``probs``),
     ``documents`` (per-document rows), ``worst_passages``, ``ci`` (95%
     bootstrap intervals over documents as ``[low, high]`` keyed like
@@ -423,6 +450,7 @@ def evaluate(
         "unpaired_predictions": paired.unused,
         "roles": role_scores(y_true, y_pred),
         "sources": sources_section(pooled.pool("mentions", ones)),
+        "mention_spans": spans_section(pooled.pool("spans", ones)),
         "source_type_sets": {**prf(st_tp, st_pred, st_gold), "matched": st_tp, "n_pred": st_pred,
                              "n_gold": st_gold},
         "segmentation": {**prf(b_tp, b_pred, b_gold), "matched": b_tp, "n_pred": b_pred, "n_gold": b_gold,

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
 from sourcemark.documents import Document
-from sourcemark.labels import ROLES, SOURCE_TYPES
+from sourcemark.validation import ERROR, validate_document
 
 
 class EvalInputError(ValueError):
@@ -40,30 +40,15 @@ def _first_difference(a: str, b: str) -> int:
 
 
 def check_document(doc: Document, source: str, *, require_labels: bool = True) -> None:
-    """Raise EvalInputError if a passage or mention of ``doc`` cannot be scored.
+    """Raise EvalInputError naming the first problem that stops ``doc`` from being scored.
 
-    Checks label ids and source types against the guide and that every
-    offset lies inside the text (``0 <= start < end <= len(text)``).
+    The rules are the project's one validator (:func:`validate_document`):
+    label ids and source types of the guide, offsets inside the text and
+    mentions inside their passage, passages sorted and not overlapping.
     """
-    where = f"{source}: document {doc.doc_id!r}"
-    n = len(doc.text)
-    for i, p in enumerate(doc.passages):
-        if not 0 <= p.start < p.end <= n:
-            raise EvalInputError(f"{where}: passage {i} has offsets [{p.start}, {p.end}) outside the "
-                                 f"text (length {n})")
-        if p.label is None:
-            if require_labels:
-                raise EvalInputError(f"{where}: passage {i} has no label")
-        elif p.label not in ROLES:
-            raise EvalInputError(f"{where}: passage {i} has label {p.label!r}, not a role of the guide "
-                                 f"({', '.join(ROLES)})")
-        for j, s in enumerate(p.sources):
-            if s.type not in SOURCE_TYPES:
-                raise EvalInputError(f"{where}: passage {i} source {j} has type {s.type!r}, not a source "
-                                     f"type of the guide ({', '.join(SOURCE_TYPES)})")
-            if not 0 <= s.start < s.end <= n:
-                raise EvalInputError(f"{where}: passage {i} source {j} has offsets [{s.start}, {s.end}) "
-                                     f"outside the text (length {n})")
+    errors = [p for p in validate_document(doc, source, require_labels) if p.level == ERROR]
+    if errors:
+        raise EvalInputError(f"{source}: document {doc.doc_id!r}: {errors[0].message}")
 
 
 def _unique_by_id(docs: Sequence[Document], source: str) -> dict[str, Document]:

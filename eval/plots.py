@@ -10,16 +10,27 @@ write them beside the HTML.
 from __future__ import annotations
 
 import io
-from typing import Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 
 from sourcemark.labels import ROLES
 
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+
+def _figure(**kwargs: Any) -> Figure:
+    # Imported here: matplotlib would slow every ``sourcemark`` start-up, which registers this stage.
+    from matplotlib.figure import Figure
+
+    return Figure(**kwargs)
+
 
 def _png(fig: Figure) -> bytes:
+    # Imported here for the same start-up reason as in _figure.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
     FigureCanvasAgg(fig)
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
@@ -47,7 +58,7 @@ def confusion_heatmap(matrix: Sequence[Sequence[int]], labels: Sequence[str] = R
                       title: str = "Roles: confusion matrix") -> bytes:
     """Heat map of gold (rows) against predicted (columns) counts, each cell annotated."""
     data = np.asarray(matrix, dtype=float)
-    fig = Figure(figsize=(6.4, 5.2))
+    fig = _figure(figsize=(6.4, 5.2))
     ax = fig.add_subplot()
     image = ax.imshow(data, cmap="Blues")
     fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
@@ -72,7 +83,7 @@ def role_f1_bars(result: Mapping[str, Any]) -> bytes:
     values = [roles["per_role"][r]["f1"] for r in ROLES] + [roles["macro_f1"]]
     intervals = [ci.get(f"roles.per_role.{r}.f1") for r in ROLES] + [ci.get("roles.macro_f1")]
     shown = [v if v is not None else 0.0 for v in values]
-    fig = Figure(figsize=(7.0, 4.0))
+    fig = _figure(figsize=(7.0, 4.0))
     ax = fig.add_subplot()
     colors = ["#4878a8"] * len(ROLES) + ["#d08030"]
     ax.bar(names, shown, color=colors, yerr=_error_bars(shown, intervals), capsize=4)
@@ -91,7 +102,7 @@ def reliability_diagram(calibration: Mapping[str, Any]) -> bytes:
     bins = calibration["bins"]
     centres = [(b["low"] + b["high"]) / 2 for b in bins]
     width = bins[0]["high"] - bins[0]["low"]
-    fig = Figure(figsize=(5.6, 6.0))
+    fig = _figure(figsize=(5.6, 6.0))
     top, bottom = fig.subplots(2, 1, gridspec_kw={"height_ratios": [3, 1]}, sharex=True)
     accuracy = [b["accuracy"] if b["accuracy"] is not None else 0.0 for b in bins]
     top.bar(centres, accuracy, width=width * 0.95, color="#4878a8", edgecolor="black", label="accuracy")
@@ -114,7 +125,7 @@ def grouped_role_bars(systems: Mapping[str, Mapping[str, Any]]) -> bytes:
     """Per-role F1 and macro-F1 of several systems side by side, with CI error bars."""
     groups = list(ROLES) + ["macro"]
     names = list(systems)
-    fig = Figure(figsize=(max(7.0, 1.4 * len(groups) * max(1, len(names)) / 2), 4.2))
+    fig = _figure(figsize=(max(7.0, 1.4 * len(groups) * max(1, len(names)) / 2), 4.2))
     ax = fig.add_subplot()
     width = 0.8 / max(1, len(names))
     x = np.arange(len(groups))

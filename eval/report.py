@@ -45,6 +45,9 @@ def headline(result: Mapping[str, Any]) -> list[tuple[str, float | None, list[fl
         ("source mention precision", result["sources"]["precision"], ci.get("sources.precision")),
         ("source mention recall", result["sources"]["recall"], ci.get("sources.recall")),
         ("source mention F1", result["sources"]["f1"], ci.get("sources.f1")),
+        ("source mention F1, span only", result["mention_spans"]["f1"], ci.get("mention_spans.f1")),
+        ("type accuracy on matched spans", result["mention_spans"]["type_accuracy"],
+         ci.get("mention_spans.type_accuracy")),
         ("source-type set F1 (per passage)", result["source_type_sets"]["f1"], ci.get("source_type_sets.f1")),
         ("segmentation boundary F1", result["segmentation"]["f1"], ci.get("segmentation.f1")),
     ]

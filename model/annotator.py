@@ -10,17 +10,18 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, is_dataclass
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 import numpy as np
 import torch
+from safetensors.torch import load_file, save_file
 
 from sourcemark.documents import Document, Passage, SourceMention
 from sourcemark.labels import ROLES, SOURCE_TYPES
 from sourcemark.model.decoding import decode_mentions, recall_known_sources
-from sourcemark.model.encoding import TAGS, build_windows
+from sourcemark.model.encoding import CONTEXT, ISOLATE_PASSAGES, MAX_LENGTH, TAGS, build_windows
 from sourcemark.model.features import FEATURE_NAMES
 from sourcemark.model.network import SourcemarkNet, collate
 from sourcemark.model.registry import SourceRegistry, default_registry
@@ -29,6 +30,10 @@ from sourcemark.segmentation import mark_sections, segment
 SETTINGS_FILE = "sourcemark.json"
 WEIGHTS_FILE = "model.safetensors"
 
+#: What a ``sourcemark.json`` saved before a setting existed meant by its absence: such models packed
+#: passages with context and kept every decoded mention. Loading uses these, never the defaults of new
+#: models, so changing a default cannot change what an old model predicts.
+SAVED_BEFORE_SETTING: dict[str, Any] = {"isolate_passages": False, "mention_threshold": 0.0}
 
 
 class ModelLoadError(RuntimeError):
@@ -41,9 +46,9 @@ class ModelSettings:
 
     model_version: str
     backbone: str
-    max_length: int = 256
-    context: int = 32
-    isolate_passages: bool = False
+    max_length: int = MAX_LENGTH
+    context: int = CONTEXT
+    isolate_passages: bool = ISOLATE_PASSAGES
     temperature: float = 1.0
     mention_threshold: float = 0.0
     registry_version: str = ""
@@ -52,6 +57,25 @@ class ModelSettings:
     tags: list[str] = field(default_factory=lambda: list(TAGS))
     features: list[str] = field(default_factory=lambda: list(FEATURE_NAMES))
     training: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_config(cls, config: Any, model_version: str) -> "ModelSettings":
+        """The settings of a model trained with ``config``, recorded under ``training["config"]``.
+
+        ``config`` is a training configuration (``TrainConfig``) or anything
+        with its ``base_model``, ``max_length``, ``context`` and
+        ``isolate_passages`` attributes: read by name, so the model stage
+        never imports the training stage.
+        """
+        return cls(model_version=model_version, backbone=str(config.base_model),
+                   max_length=config.max_length, context=config.context,
+                   isolate_passages=config.isolate_passages,
+                   training={"config": asdict(config)} if is_dataclass(config) else {})
+
+    @classmethod
+    def from_saved(cls, raw: dict[str, Any]) -> "ModelSettings":
+        """Settings read from a ``sourcemark.json``; a setting it lacks means what it meant when it was saved."""
+        return cls(**{**SAVED_BEFORE_SETTING, **raw})
 
     def check_labels(self, where: str) -> None:
         """Refuse a model whose label maps differ from this version's label ids."""
@@ -69,6 +93,7 @@ class ModelSettings:
 
 
 def _load_encoder(config_dir: str) -> torch.nn.Module:
+    # transformers is slow to import: loaded with a model, not by every command that imports this module
     from transformers import AutoConfig, AutoModel
 
     config = AutoConfig.from_pretrained(config_dir)
@@ -100,11 +125,11 @@ class Annotator:
                 raise ModelLoadError(f"{path}: not a sourcemark model directory (missing {name})")
         try:
             raw = json.loads((path / SETTINGS_FILE).read_text(encoding="utf-8"))
-            settings = ModelSettings(**raw)
+            settings = ModelSettings.from_saved(raw)
         except (json.JSONDecodeError, TypeError) as exc:
             raise ModelLoadError(f"{path / SETTINGS_FILE}: unreadable settings ({exc})") from None
         settings.check_labels(str(path / SETTINGS_FILE))
-        from safetensors.torch import load_file
+        # transformers is slow to import: loaded with a model, not by every command that imports this module
         from transformers import AutoTokenizer
 
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -127,8 +152,6 @@ class Annotator:
 
     def save(self, directory: str | os.PathLike[str]) -> None:
         """Write weights, encoder config, tokenizer and settings into ``directory``."""
-        from safetensors.torch import save_file
-
         path = Path(directory)
         path.mkdir(parents=True, exist_ok=True)
         state = {k: v.detach().contiguous() for k, v in self.net.state_dict().items()}
@@ -186,8 +209,7 @@ class Annotator:
             identified = self.registry.identify(span)
             if identified is not None:
                 # A known outlet anywhere in the mention decides its type: predicted spans often run on past
-                # the name ("Al-Naba claims"). Corpus dev mention F1 0.674 this way, 0.667 when the name had
-                # to cover 60% of the span.
+                # the name ("Al-Naba claims"), so requiring the name to cover most of the span misses them.
                 match, mention.type = identified
                 mention.extra["registry_id"] = match.entry.id
             mentions.append(mention)

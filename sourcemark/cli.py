@@ -13,7 +13,14 @@ from typing import List, Optional
 import typer
 
 from sourcemark import __version__
-from sourcemark.readers import DEFAULT_MAX_CHARS, ReadError, read_inputs
+from sourcemark.annotation import cli as annotation_cli
+from sourcemark.command_errors import err
+from sourcemark.eval import cli as eval_cli
+from sourcemark.readers import DEFAULT_MAX_CHARS
+from sourcemark.scoring import cli as scoring_cli
+from sourcemark.segment_job import NothingSegmented, segment_inputs
+from sourcemark.training import cli as training_cli
+from sourcemark.validation import ERROR, validate_file
 
 app = typer.Typer(
     help="Tag passages of conflict reporting as claim, attributed report, analysis, reader comment "
@@ -39,11 +46,6 @@ def main_options(
     """sourcemark: passage roles and attributed sources in conflict reporting."""
 
 
-def err(message: str) -> None:
-    """One line on stderr, the way every command reports a problem."""
-    typer.echo(message, err=True)
-
-
 @app.command()
 def validate(
     files: List[Path] = typer.Argument(..., help="Annotated-document JSONL files (FORMATS.md)."),
@@ -53,8 +55,6 @@ def validate(
     quiet_warnings: bool = typer.Option(False, "--no-warnings", help="Print errors only."),
 ) -> None:
     """Check annotated-document files: syntax, fields, label ids, offsets, order. Exit 1 on any error."""
-    from sourcemark.validation import ERROR, validate_file
-
     errors = warnings = 0
     for path in files:
         for problem in validate_file(path, require_label=not allow_unlabelled):
@@ -76,34 +76,20 @@ def segment(
     max_chars: int = typer.Option(DEFAULT_MAX_CHARS, help="Skip documents longer than this."),
 ) -> None:
     """Split documents into passages (with the comment-section flag) and write them as JSONL."""
-    from sourcemark.jsonl import atomic_output, dumps_document
-    from sourcemark.segmentation import segment as segment_document
-
-    written = failed = 0
-    with atomic_output(out) as handle:
-        for result in read_inputs(inputs, max_chars=max_chars):
-            if isinstance(result, ReadError):
-                err(f"error: {result}")
-                failed += 1
-                continue
-            handle.write(dumps_document(segment_document(result)) + "\n")
-            written += 1
-        err(f"segmented {written} document(s), {failed} failed")
-        if written == 0:
-            raise typer.Exit(1)  # inside the block: nothing replaces what --out held before
-    raise typer.Exit(2 if failed else 0)
+    try:
+        stats = segment_inputs(inputs, out, max_chars, on_error=lambda e: err(f"error: {e}"))
+    except NothingSegmented as exc:
+        err(str(exc))
+        raise typer.Exit(1) from None
+    err(f"segmented {stats.written} document(s), {stats.failed} failed")
+    raise typer.Exit(2 if stats.failed else 0)
 
 
 def _register_stages() -> None:
     """Add the commands that live with their stage."""
-    from sourcemark.annotation import cli as annotation_cli
-    from sourcemark.eval import cli as eval_cli
-    from sourcemark.model import cli as model_cli
-    from sourcemark.training import cli as training_cli
-
     app.command("train")(training_cli.train_command)
     app.command("baseline")(training_cli.baseline_command)
-    app.command("score")(model_cli.score_command)
+    app.command("score")(scoring_cli.score_command)
     app.command("eval")(eval_cli.eval_command)
     app.add_typer(annotation_cli.ls_app, name="ls", help="Label Studio: push pre-labelled articles, pull corrections.")
     app.command("serve")(annotation_cli.serve_command)

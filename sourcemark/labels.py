@@ -44,18 +44,3 @@ ROLE_DESCRIPTIONS: dict[str, str] = {
     "other": "Non-propositional page material: bylines, credits, tags, navigation, counters.",
 }
 
-
-def check_role(label: str) -> str:
-    """Return ``label`` if it is a role id of the guide, else raise ValueError."""
-    if label not in ROLES:
-        raise ValueError(f"unknown role {label!r} (expected one of {', '.join(ROLES)})")
-    return label
-
-
-def check_source_type(kind: str) -> str:
-    """Return ``kind`` if it is a source-type id of the guide, else raise ValueError."""
-    if kind not in SOURCE_TYPES:
-        raise ValueError(
-            f"unknown source type {kind!r} (expected one of {', '.join(SOURCE_TYPES)})"
-        )
-    return kind

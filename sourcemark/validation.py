@@ -1,7 +1,8 @@
-"""Checks an annotated-documents file against FORMATS.md and the guide's label ids.
+"""Checks annotated documents against FORMATS.md and the guide's label ids.
 
-Works on the raw JSON rather than on parsed Documents so that it can name
-every problem in a record, not just the first one that stops parsing.
+A record is first parsed into a Document (its shape), then checked by
+:func:`validate_document`, which names every rule it breaks. Every stage that
+takes labelled documents asks this one function.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import os
 from dataclasses import dataclass
 from typing import Any, Iterator, Mapping
 
-from sourcemark.documents import Document, FormatError
+from sourcemark.documents import Document, FormatError, Passage
 from sourcemark.jsonl import iter_jsonl
 from sourcemark.labels import ROLES, SOURCE_TYPES
 
@@ -32,19 +33,6 @@ class Problem:
         return f"{self.where}: {self.doc_id}: {prefix}{self.message}"
 
 
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _check_span(obj: Mapping[str, Any], name: str, lo: int, hi: int) -> list[str]:
-    start, end = obj.get("start"), obj.get("end")
-    if not _is_int(start) or not _is_int(end):
-        return [f"{name}: 'start' and 'end' must be integers (got {start!r}, {end!r})"]
-    if not lo <= start < end <= hi:
-        return [f"{name}: offsets [{start}, {end}) out of range [{lo}, {hi}]"]
-    return []
-
-
 def _check_score(value: Any, name: str) -> list[str]:
     if value is None:
         return []
@@ -53,86 +41,73 @@ def _check_score(value: Any, name: str) -> list[str]:
     return []
 
 
-def _check_mentions(passage: Mapping[str, Any], name: str) -> list[str]:
-    sources = passage.get("sources", [])
-    if not isinstance(sources, list):
-        return [f"{name}: 'sources' must be a list"]
+def _check_mentions(passage: Passage, name: str) -> list[str]:
     errors: list[str] = []
-    for j, source in enumerate(sources):
+    for j, source in enumerate(passage.sources):
         sname = f"{name} source {j}"
-        if not isinstance(source, Mapping):
-            errors.append(f"{sname}: must be an object")
-            continue
-        if source.get("type") not in SOURCE_TYPES:
-            errors.append(f"{sname}: unknown source type {source.get('type')!r}")
-        span_errors = _check_span(source, sname, passage["start"], passage["end"])
-        if span_errors:
-            errors.append(span_errors[0].replace("out of range", "not inside its passage"))
-        errors += _check_score(source.get("score"), sname)
+        if source.type not in SOURCE_TYPES:
+            errors.append(f"{sname}: unknown source type {source.type!r}")
+        if not passage.start <= source.start < source.end <= passage.end:
+            errors.append(f"{sname}: offsets [{source.start}, {source.end}) not inside its passage "
+                          f"[{passage.start}, {passage.end}]")
+        errors += _check_score(source.score, sname)
     return errors
 
 
-def _check_passage(passage: Any, name: str, text_len: int, require_label: bool) -> list[str]:
-    if not isinstance(passage, Mapping):
-        return [f"{name}: must be an object"]
-    errors = _check_span(passage, name, 0, text_len)
-    label = passage.get("label")
-    if label is None:
+def _check_passage(passage: Passage, name: str, text_len: int, require_label: bool) -> list[str]:
+    errors = []
+    if not 0 <= passage.start < passage.end <= text_len:
+        errors.append(f"{name}: offsets [{passage.start}, {passage.end}) out of range [0, {text_len}]")
+    if passage.label is None:
         if require_label:
             errors.append(f"{name}: missing 'label'")
-    elif label not in ROLES:
-        errors.append(f"{name}: unknown role {label!r}")
-    probs = passage.get("probs")
-    if probs is not None:
-        if not isinstance(probs, Mapping) or set(probs) - set(ROLES):
-            errors.append(f"{name}: 'probs' must map role ids to numbers")
-    errors += _check_score(passage.get("score"), name)
+    elif passage.label not in ROLES:
+        errors.append(f"{name}: unknown role {passage.label!r}")
+    if passage.probs is not None and set(passage.probs) - set(ROLES):
+        errors.append(f"{name}: 'probs' must map role ids to numbers")
+    errors += _check_score(passage.score, name)
     if not errors:
         errors += _check_mentions(passage, name)
     return errors
 
 
-def validate_record(
-    obj: Any, where: str, require_label: bool = True
-) -> Iterator[Problem]:
-    """Yield every problem of one parsed JSONL value."""
-    if not isinstance(obj, Mapping):
-        yield Problem(ERROR, where, "?", f"expected a JSON object, got {type(obj).__name__}")
-        return
-    doc_id = obj.get("doc_id")
-    shown_id = doc_id if isinstance(doc_id, str) and doc_id else "?"
-    if shown_id == "?":
-        yield Problem(ERROR, where, shown_id, "missing or empty 'doc_id'")
-    text = obj.get("text")
-    if not isinstance(text, str):
-        yield Problem(ERROR, where, shown_id, "missing 'text' (must be a string)")
-        return
-    meta = obj.get("meta")
-    if meta is not None and not isinstance(meta, Mapping):
-        yield Problem(ERROR, where, shown_id, "'meta' must be an object")
-    passages = obj.get("passages", [])
-    if not isinstance(passages, list):
-        yield Problem(ERROR, where, shown_id, "'passages' must be a list")
-        return
+def validate_document(doc: Document, where: str = "", require_label: bool = True) -> list[Problem]:
+    """Every problem of one parsed document against FORMATS.md and the guide's label ids.
+
+    The one definition of a valid document: ``validate``, training, evaluation
+    and Label Studio conversion all ask it. ``where`` names the file and line.
+    """
+    problems = []
     previous_end = 0
-    for i, passage in enumerate(passages):
+    for i, passage in enumerate(doc.passages):
         name = f"passage {i}"
-        errors = _check_passage(passage, name, len(text), require_label)
-        for message in errors:
-            yield Problem(ERROR, where, shown_id, message)
+        errors = _check_passage(passage, name, len(doc.text), require_label)
+        problems += [Problem(ERROR, where, doc.doc_id, message) for message in errors]
         if errors:
             continue
-        if passage["start"] < previous_end:
-            yield Problem(
-                ERROR, where, shown_id,
-                f"{name}: starts at {passage['start']}, before the previous passage ends "
-                f"({previous_end}); passages must be sorted and not overlap",
-            )
-        previous_end = max(previous_end, passage["end"])
-        if not text[passage["start"] : passage["end"]].strip():
-            yield Problem(WARNING, where, shown_id, f"{name}: covers only whitespace")
-        if passage.get("label") == "attributed_report" and not passage.get("sources"):
-            yield Problem(WARNING, where, shown_id, f"{name}: attributed_report without a source mention")
+        if passage.start < previous_end:
+            problems.append(Problem(
+                ERROR, where, doc.doc_id,
+                f"{name}: starts at {passage.start}, before the previous passage ends "
+                f"({previous_end}); passages must be sorted and not overlap"))
+        previous_end = max(previous_end, passage.end)
+        if not doc.text[passage.start:passage.end].strip():
+            problems.append(Problem(WARNING, where, doc.doc_id, f"{name}: covers only whitespace"))
+        if passage.label == "attributed_report" and not passage.sources:
+            problems.append(Problem(WARNING, where, doc.doc_id,
+                                    f"{name}: attributed_report without a source mention"))
+    return problems
+
+
+def validate_record(obj: Any, where: str, require_label: bool = True) -> list[Problem]:
+    """Every problem of one parsed JSONL value: its shape (as a Document), then :func:`validate_document`."""
+    doc_id = obj.get("doc_id") if isinstance(obj, Mapping) else None
+    shown_id = doc_id if isinstance(doc_id, str) and doc_id else "?"
+    try:
+        doc = Document.from_dict(obj)
+    except FormatError as exc:
+        return [Problem(ERROR, where, shown_id, str(exc))]
+    return validate_document(doc, where, require_label)
 
 
 def validate_file(

@@ -83,7 +83,7 @@ def test_training_runs_in_the_background_and_swaps_the_model(backend: Backend, t
         settings["model_version"] = "retrained-1"
         (Path(out_dir) / SETTINGS_FILE).write_text(json.dumps(settings))
         return SimpleNamespace(out_dir=Path(out_dir))
-    monkeypatch.setattr("sourcemark.training.pipeline.train_model", fake_train_model)
+    monkeypatch.setattr("sourcemark.annotation.backend.train_model", fake_train_model)
     client = TestClient(create_app(backend))
     old = backend.model_version
     doc = synthetic_documents(1, seed=7)[0]

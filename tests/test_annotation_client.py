@@ -5,10 +5,13 @@ from __future__ import annotations
 import base64
 import json
 import socket
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any, Callable, Iterator
+from urllib.parse import urlsplit
 
-import httpx
 import pytest
 
 from sourcemark.annotation.client import (
@@ -83,58 +86,124 @@ def test_tokens_are_masked_in_reprs() -> None:
     client.close()
 
 
-def mock(handler) -> LabelStudioClient:
-    return LabelStudioClient(settings(), transport=httpx.MockTransport(handler))
+class FakeServer:
+    """A real HTTP server on 127.0.0.1 that answers every request with ``respond(method, path, body)``.
+
+    ``respond`` returns (status, body) or (status, body, headers): a dict or list
+    body is sent as JSON, a str as HTML. Each request is recorded with its method, path, Authorization header
+    and body.
+    """
+
+    def __init__(self, respond: Callable[[str, str, bytes], tuple[int, Any]]) -> None:
+        self.requests: list[dict[str, Any]] = []
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def answer(self) -> None:
+                length = int(self.headers.get("content-length") or 0)
+                body = self.rfile.read(length) if length else b""
+                path = urlsplit(self.path).path
+                server.requests.append({"method": self.command, "path": path, "body": body,
+                                        "auth": self.headers.get("authorization")})
+                status, payload, *headers = respond(self.command, path, body)
+                data = payload.encode() if isinstance(payload, str) else json.dumps(payload).encode()
+                self.send_response(status)
+                for name, value in (headers[0] if headers else {}).items():
+                    self.send_header(name, value)
+                self.send_header("content-type", "text/html" if isinstance(payload, str) else "application/json")
+                self.send_header("content-length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST = do_PATCH = do_DELETE = answer
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
+        self.thread.start()
+
+    def paths(self) -> list[str]:
+        return [r["path"] for r in self.requests]
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
 
 
-def test_legacy_token_is_sent_as_token_header() -> None:
-    seen = {}
+@pytest.fixture
+def serve() -> Iterator[Callable[..., FakeServer]]:
+    servers: list[FakeServer] = []
 
-    def handler(request: httpx.Request) -> httpx.Response:
-        seen["auth"] = request.headers["authorization"]
-        return httpx.Response(200, json={"id": 1})
-    assert mock(handler).whoami() == {"id": 1}
-    assert seen["auth"] == f"Token {LEGACY}"
+    def start(respond: Callable[[str, str, bytes], tuple[int, Any]]) -> FakeServer:
+        servers.append(FakeServer(respond))
+        return servers[-1]
+    yield start
+    for server in servers:
+        server.close()
 
 
-def test_personal_access_token_is_exchanged_and_renewed() -> None:
+def client_for(server: FakeServer, token: str = LEGACY, timeout: float = 5.0) -> LabelStudioClient:
+    return LabelStudioClient(ConnectionSettings(server.url, Secret(token), "LABEL_STUDIO_API_KEY", timeout))
+
+
+def test_legacy_token_is_sent_as_token_header(serve) -> None:
+    server = serve(lambda method, path, body: (200, {"id": 1}))
+    with client_for(server) as client:
+        assert client.whoami() == {"id": 1}
+    assert server.requests[0]["auth"] == f"Token {LEGACY}"
+
+
+def test_personal_access_token_is_exchanged_and_renewed(serve) -> None:
     pat = jwt({"token_type": "refresh", "exp": time.time() + 3600, "user_id": "1"})
-    calls = []
+    calls: list[str] = []
 
-    def handler(request: httpx.Request) -> httpx.Response:
-        calls.append((request.url.path, request.headers.get("authorization")))
-        if request.url.path == "/api/token/refresh/":
-            assert json.loads(request.content) == {"refresh": pat}
-            return httpx.Response(200, json={"access": jwt({"token_type": "access", "exp": time.time() + 300,
-                                                            "n": len(calls)})})
-        if len([c for c in calls if c[0] != "/api/token/refresh/"]) == 2:
-            return httpx.Response(401, json={"detail": "Token expired"})  # the first access token "expired"
-        return httpx.Response(200, json={"id": 1})
-    client = LabelStudioClient(settings(pat), transport=httpx.MockTransport(handler))
-    client.whoami()
-    client.whoami()
-    paths = [c[0] for c in calls]
-    assert paths == ["/api/token/refresh/", "/api/current-user/whoami", "/api/current-user/whoami",
-                     "/api/token/refresh/", "/api/current-user/whoami"]
-    assert all(auth.startswith("Bearer ") for path, auth in calls if path != "/api/token/refresh/")
+    def respond(method: str, path: str, body: bytes) -> tuple[int, Any]:
+        calls.append(path)
+        if path == "/api/token/refresh/":
+            assert json.loads(body) == {"refresh": pat}
+            return 200, {"access": jwt({"token_type": "access", "exp": time.time() + 300, "n": len(calls)})}
+        if len([c for c in calls if c != "/api/token/refresh/"]) == 2:
+            return 401, {"detail": "Token expired"}  # the first access token "expired"
+        return 200, {"id": 1}
+    server = serve(respond)
+    with client_for(server, pat) as client:
+        client.whoami()
+        client.whoami()
+    assert server.paths() == ["/api/token/refresh/", "/api/current-user/whoami", "/api/current-user/whoami",
+                              "/api/token/refresh/", "/api/current-user/whoami"]
+    assert all(r["auth"].startswith("Bearer ") for r in server.requests if r["path"] != "/api/token/refresh/")
+    assert all(pat not in (r["auth"] or "") for r in server.requests), "the PAT itself is never a header"
 
 
-def test_rejected_personal_access_token() -> None:
+def test_rejected_personal_access_token(serve) -> None:
     pat = jwt({"token_type": "refresh", "exp": time.time() + 3600})
-    client = LabelStudioClient(settings(pat), transport=httpx.MockTransport(
-        lambda r: httpx.Response(401, json={"detail": "Token is invalid", "code": "token_not_valid"})))
+    server = serve(lambda method, path, body: (401, {"detail": "Token is invalid", "code": "token_not_valid"}))
     with pytest.raises(AuthError, match="personal access token") as info:
-        client.whoami()
+        client_for(server, pat).whoami()
     assert pat not in str(info.value)
+    assert server.paths() == ["/api/token/refresh/"], "a refused exchange is not retried"
 
 
-def test_wrong_token_is_one_clear_line_without_the_token() -> None:
-    client = mock(lambda r: httpx.Response(401, json={"detail": f"Invalid token {LEGACY}."}))
+def test_expired_personal_access_token_is_refused_before_sending_it(serve) -> None:
+    pat = jwt({"token_type": "refresh", "exp": time.time() - 60})
+    server = serve(lambda method, path, body: (200, {"id": 1}))
+    with pytest.raises(AuthError, match="personal access token from LABEL_STUDIO_API_KEY") as info:
+        client_for(server, pat)
+    assert pat not in str(info.value) and "\n" not in str(info.value)
+    assert server.requests == []
+
+
+def test_wrong_token_is_one_clear_line_without_the_token(serve) -> None:
+    server = serve(lambda method, path, body: (401, {"detail": f"Invalid token {LEGACY}."}))
     with pytest.raises(AuthError) as info:
-        client.whoami()
+        client_for(server).whoami()
     message = str(info.value)
     assert "rejected the API token from LABEL_STUDIO_API_KEY" in message
     assert LEGACY not in message and "\n" not in message
+    assert len(server.requests) == 1
 
 
 def test_server_down_is_reported_with_the_url() -> None:
@@ -147,23 +216,46 @@ def test_server_down_is_reported_with_the_url() -> None:
 
 
 def test_timeout_is_reported() -> None:
-    def handler(request: httpx.Request) -> httpx.Response:
-        raise httpx.ReadTimeout("timed out", request=request)
-    with pytest.raises(RequestTimeout, match="did not answer GET /api/current-user/whoami within 5 s"):
-        mock(handler).whoami()
+    with socket.socket() as listener:  # the kernel accepts connections into the backlog; nothing answers
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+        client = LabelStudioClient(ConnectionSettings(url, Secret(LEGACY), "LABEL_STUDIO_API_KEY", 0.5))
+        started = time.time()
+        with pytest.raises(RequestTimeout, match="did not answer GET /api/current-user/whoami within 0.5 s"):
+            client.whoami()
+        assert time.time() - started < 5, "one attempt, no retries"
+        client.close()
 
 
-def test_not_label_studio_is_reported() -> None:
+def test_failures_are_not_retried(serve) -> None:
+    """The SDK retries 5xx, 408, 409 and 429 by default; the loop reports them at once instead."""
+    for status in (503, 429, 409):
+        server = serve(lambda method, path, body, status=status: (status, {"detail": "busy"}))
+        with pytest.raises(LabelStudioError, match=f"GET /api/current-user/whoami failed with HTTP {status}: busy"):
+            client_for(server).whoami()
+        assert len(server.requests) == 1
+
+
+def test_redirect_is_reported_not_followed(serve) -> None:
+    server = serve(lambda method, path, body: (301, "", {"location": "https://ls.example/api/current-user/whoami"}))
+    with pytest.raises(LabelStudioError, match="redirect .*to https://ls.example/api/current-user/whoami"):
+        client_for(server).whoami()
+    assert len(server.requests) == 1
+
+
+def test_not_label_studio_is_reported(serve) -> None:
+    server = serve(lambda method, path, body: (200, "<html>hello</html>"))
     with pytest.raises(LabelStudioError, match="not JSON"):
-        mock(lambda r: httpx.Response(200, text="<html>hello</html>")).whoami()
+        client_for(server).whoami()
 
 
-def test_missing_project_by_id_and_by_title() -> None:
-    def handler(request: httpx.Request) -> httpx.Response:
-        if request.url.path == "/api/projects/":
-            return httpx.Response(200, json={"results": [{"id": 1, "title": "other"}], "next": None})
-        return httpx.Response(404, json={"detail": "Not found."})
-    client = mock(handler)
+def test_missing_project_by_id_and_by_title(serve) -> None:
+    def respond(method: str, path: str, body: bytes) -> tuple[int, Any]:
+        if path == "/api/projects/":
+            return 200, {"results": [{"id": 1, "title": "other"}], "next": None}
+        return 404, {"detail": "Not found."}
+    client = client_for(serve(respond))
     assert client.find_project("42") is None and client.find_project("news") is None
     with pytest.raises(ProjectNotFound, match="no Label Studio project 'news'"):
         client.require_project("news")

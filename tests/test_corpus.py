@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from sourcemark.training.corpus import corpus_documents, dev_ids, split_corpus
+from sourcemark.bundled import corpus_documents, dev_ids, split_corpus
 from sourcemark.validation import ERROR, WARNING, validate_record
 
 

@@ -140,6 +140,16 @@ def test_matching_is_maximum_not_greedy() -> None:
     assert _max_matching([[0, 1], [0]], 2) == 2
 
 
+def test_boundary_matching_beats_closest_first() -> None:
+    # the middle gold passage is closest to pred (6, 8), the last one's only option;
+    # taking the closest candidate first would match 2, the maximum matching finds 3
+    text = "abcdefgh"
+    gold = [P(0, 6), P(6, 7), P(7, 8)]
+    pred = [P(0, 5), P(5, 6), P(6, 8)]
+    scores = boundary_f1(gold, pred, text, tolerance=1)
+    assert (scores["matched"], scores["precision"], scores["recall"]) == (3, 1.0, 1.0)
+
+
 def test_boundary_empty_sides() -> None:
     assert boundary_f1([], [], TEXT)["f1"] == 1.0
     assert boundary_f1([P(0, 12)], [], TEXT) == {

@@ -302,3 +302,24 @@ def test_bootstrap_skips_undefined_replicates() -> None:
     assert bootstrap_ci(lambda counts: next(values), n_docs=2, n_replicates=4) == {"x": [pytest.approx(1.05), pytest.approx(2.95)]}
     assert percentile_interval([]) is None
     assert bootstrap_ci(lambda counts: {"x": None}, n_docs=2, n_replicates=3) == {}
+
+
+def test_span_only_mentions_and_type_accuracy_separate_finding_from_typing() -> None:
+    """A source found with the wrong type counts for span-only F1 and against type accuracy."""
+    from sourcemark.documents import Document, Passage, SourceMention
+    from sourcemark.eval.metrics import evaluate
+
+    text = "SANA said it. SOHR said it. CNN said it."
+    def doc(types: list[str | None]) -> Document:
+        passages = []
+        for k, (start, kind) in enumerate(zip((0, 14, 28), types)):
+            sources = [SourceMention(start, start + 4 - (k == 2), kind)] if kind else []
+            passages.append(Passage(start, start + 13 - (k == 2), "attributed_report", sources))
+        return Document("d", text, {}, passages)
+    gold = doc(["state_media", "monitor_group", "news_media"])
+    pred = doc(["state_media", "news_media", None])  # one right, one wrongly typed, one missed
+    result = evaluate([gold], [pred], bootstrap=0)
+    assert result["sources"]["matched"] == 1 and result["sources"]["f1"] == pytest.approx(2 / 5)
+    spans = result["mention_spans"]
+    assert (spans["matched"], spans["n_pred"], spans["n_gold"]) == (2, 2, 3)
+    assert spans["f1"] == pytest.approx(4 / 5) and spans["type_accuracy"] == pytest.approx(1 / 2)

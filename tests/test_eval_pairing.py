@@ -45,8 +45,8 @@ def test_text_mismatch_is_an_error() -> None:
 
 
 @pytest.mark.parametrize("bad, expected", [
-    (doc("a", label="opinion"), "label 'opinion'"),
-    (doc("a", label=None), "no label"),
+    (doc("a", label="opinion"), "unknown role 'opinion'"),
+    (doc("a", label=None), "missing 'label'"),
     (doc("a", kind="blog"), "type 'blog'"),
 ])
 def test_labels_outside_the_guide_in_predictions(bad: Document, expected: str) -> None:
@@ -56,13 +56,20 @@ def test_labels_outside_the_guide_in_predictions(bad: Document, expected: str) -
 
 
 def test_labels_outside_the_guide_in_gold() -> None:
-    with pytest.raises(EvalInputError, match="gold.jsonl: document 'a': passage 0 has label 'Claim'"):
+    with pytest.raises(EvalInputError, match="gold.jsonl: document 'a': passage 0: unknown role 'Claim'"):
         evaluate([doc("a", label="Claim")], [doc("a")], bootstrap=0, gold_name="gold.jsonl")
 
 
 def test_offsets_outside_the_text() -> None:
     bad = Document("a", "Alpha beta.", {}, [Passage(0, 40, "claim")])
-    with pytest.raises(EvalInputError, match="outside the text"):
+    with pytest.raises(EvalInputError, match=r"offsets \[0, 40\) out of range \[0, 11\]"):
+        pair_documents([doc("a")], [bad])
+
+
+def test_overlapping_passages_are_refused_as_validate_refuses_them() -> None:
+    """Evaluation and ``sourcemark validate`` apply the same rules: overlapping passages cannot be scored."""
+    bad = Document("a", "Alpha beta.", {}, [Passage(0, 6, "claim"), Passage(4, 11, "claim")])
+    with pytest.raises(EvalInputError, match="before the previous passage ends"):
         pair_documents([doc("a")], [bad])
 
 

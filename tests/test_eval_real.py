@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -51,7 +52,6 @@ def degrade(docs: list[Document]) -> list[Document]:
 
 
 def test_the_gold_set_is_what_the_expected_numbers_assume(gold: list[Document]) -> None:
-    from collections import Counter
     labels = Counter(p.label for d in gold for p in d.passages)
     assert labels == {"claim": 52, "attributed_report": 81, "analysis": 18, "reader_comment": 3, "other": 26}
     mentions = Counter(s.type for d in gold for p in d.passages for s in p.sources)

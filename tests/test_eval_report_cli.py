@@ -15,10 +15,11 @@ import pytest
 from typer.testing import CliRunner
 
 from sourcemark.documents import Document, Passage, SourceMention
-from sourcemark.eval.cli import MODEL_STAGE_MISSING, app
+from sourcemark.eval.cli import app
 from sourcemark.eval.compare import compare_systems, write_comparison_report
 from sourcemark.eval.metrics import evaluate
 from sourcemark.eval.report import write_report
+from sourcemark.eval.run import MODEL_STAGE_MISSING
 from sourcemark.jsonl import write_documents
 from sourcemark.labels import ROLES
 
@@ -193,7 +194,7 @@ def test_unknown_label_is_an_error(files: dict[str, Path], tmp_path: Path) -> No
     result = runner.invoke(app, ["eval", "--gold", str(files["gold"]), "--pred", str(path),
                                  "--out", str(tmp_path / "m.json")])
     assert result.exit_code == 1
-    assert "label 'fact'" in error_line(result)
+    assert "unknown role 'fact'" in error_line(result)
 
 
 def test_nothing_to_score(files: dict[str, Path], tmp_path: Path) -> None:
@@ -230,6 +231,7 @@ def test_model_scores_texts_without_gold_passages(files: dict[str, Path], tmp_pa
 
     fake = types.ModuleType("sourcemark.model.annotator")
     fake.Annotator = FakeAnnotator  # type: ignore[attr-defined]
+    fake.ModelLoadError = RuntimeError  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "sourcemark.model.annotator", fake)
     model_dir = tmp_path / "my-model"
     out = tmp_path / "m.json"

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 import socket
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -13,8 +16,8 @@ from typer.testing import CliRunner
 
 from sourcemark.annotation.cli import ls_app
 from sourcemark.annotation.client import (
-    AuthError, ConfigMismatch, ConnectionSettings, LabelStudioClient, ProjectNotFound, RequestTimeout, Secret,
-    ServerUnreachable, connect,
+    AuthError, ConfigMismatch, ConnectionSettings, LabelStudioClient, LabelStudioError, ProjectNotFound,
+    RequestTimeout, Secret, ServerUnreachable, connect,
 )
 from sourcemark.annotation.config import label_config
 from sourcemark.annotation.convert import document_to_result
@@ -174,15 +177,29 @@ def test_annotations_come_back_through_pull(ls_client: LabelStudioClient, projec
 def test_personal_access_token_works(ls_client: LabelStudioClient) -> None:
     pat = os.environ.get("LABEL_STUDIO_TEST_PAT")
     if not pat:
-        response = ls_client._send("POST", "/api/token/")
-        if response.status_code == 409:
+        try:
+            pat = ls_client.request("POST", "/api/token/")["token"]
+        except LabelStudioError as exc:
+            if "HTTP 409" not in str(exc):
+                raise
             pytest.skip("the test user already has a personal access token; set LABEL_STUDIO_TEST_PAT "
                         "(scripts/labelstudio.sh start exports it)")
-        pat = response.json()["token"]
     settings = ConnectionSettings(ls_client.url, Secret(pat), "test PAT", 30.0)
     with connect(settings) as client:
         assert client.whoami()["id"] == ls_client.whoami()["id"]
         assert client._kind == "refresh"
+
+
+def test_refused_personal_access_token(ls_settings: ConnectionSettings) -> None:
+    """A well-formed personal access token that this server did not sign: its exchange is refused."""
+    def part(obj: dict) -> str:
+        return base64.urlsafe_b64encode(json.dumps(obj).encode()).decode().rstrip("=")
+    forged = ".".join([part({"alg": "HS256", "typ": "JWT"}),
+                       part({"token_type": "refresh", "exp": int(time.time()) + 3600, "jti": "x", "user_id": 1}),
+                       "c2lnbmF0dXJl"])
+    with pytest.raises(AuthError, match="rejected the personal access token from test PAT") as info:
+        connect(ConnectionSettings(ls_settings.url, Secret(forged), "test PAT", 10.0))
+    assert forged not in str(info.value) and "\n" not in str(info.value)
 
 
 def test_connection_errors_are_clear(ls_client: LabelStudioClient, ls_settings: ConnectionSettings,

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import shutil
 from collections import Counter
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
 import torch
+from safetensors.torch import load_file
+from transformers import AutoModel
 
 from sourcemark.documents import Document
-from sourcemark.model.annotator import Annotator, ModelLoadError
+from sourcemark.model.annotator import SAVED_BEFORE_SETTING, Annotator, ModelLoadError, ModelSettings
 from sourcemark.training import trainer as trainer_module
-from sourcemark.training.trainer import Trainer
+from sourcemark.training.config import TrainConfig
+from sourcemark.training.trainer import Trainer, epoch_order
 from sourcemark.validation import ERROR, validate_record
 from conftest import tiny_config as _config
 from synthetic import synthetic_documents
@@ -79,9 +84,6 @@ def test_training_is_deterministic_for_a_seed(tiny_backbone: Path, tmp_path: Pat
 
 @pytest.mark.parametrize("freeze", [True, False])
 def test_word_embeddings_stay_pretrained_only_when_frozen(tiny_backbone: Path, tmp_path: Path, freeze: bool) -> None:
-    from safetensors.torch import load_file
-    from transformers import AutoModel
-
     Trainer(_config(tiny_backbone, epochs=1, max_steps=3, freeze_word_embeddings=freeze), tmp_path,
             progress=False, log=lambda m: None).train(synthetic_documents(8, seed=3), [])
     before = AutoModel.from_pretrained(str(tiny_backbone)).state_dict()
@@ -144,9 +146,6 @@ def test_bad_model_directories(trained, tmp_path: Path) -> None:
 
 
 def test_length_grouped_order_is_a_shuffle_with_less_padding() -> None:
-    from sourcemark.training.config import TrainConfig
-    from sourcemark.training.trainer import epoch_order
-
     lengths = [int(x) for x in torch.randint(3, 120, (1000,), generator=torch.Generator().manual_seed(0))]
 
     def padded_tokens(order: torch.Tensor, batch: int = 8) -> int:
@@ -162,3 +161,45 @@ def test_length_grouped_order_is_a_shuffle_with_less_padding() -> None:
     shuffled = epoch_order(lengths, random_cfg, epoch=0)
     assert padded_tokens(grouped) < 0.75 * padded_tokens(shuffled)
     assert grouped[:50].tolist() != sorted(grouped[:50].tolist())  # still shuffled, not sorted by index
+
+
+def test_a_model_saved_before_a_setting_existed_keeps_what_it_did(trained, tmp_path: Path) -> None:
+    out, dev = trained
+    old = tmp_path / "old"
+    shutil.copytree(out, old)
+    settings = json.loads((old / "sourcemark.json").read_text())
+    for key in SAVED_BEFORE_SETTING:
+        del settings[key]
+    (old / "sourcemark.json").write_text(json.dumps(settings))
+    loaded = Annotator.load(old)
+    # such models packed passages with context, whatever the default of new models is
+    assert loaded.settings.isolate_passages is False and loaded.settings.mention_threshold == 0.0
+    assert Annotator.load(out).settings.isolate_passages is True
+
+
+def test_model_settings_and_training_defaults_are_one_definition(tiny_backbone: Path) -> None:
+    fresh, trained_default = ModelSettings("v", "b"), TrainConfig()
+    for name in ("max_length", "context", "isolate_passages"):
+        assert getattr(fresh, name) == getattr(trained_default, name)
+    config = _config(tiny_backbone, isolate_passages=False)
+    settings = ModelSettings.from_config(config, "v1")
+    assert (settings.model_version, settings.backbone, settings.max_length, settings.context,
+            settings.isolate_passages) == ("v1", str(tiny_backbone), 128, 16, False)
+    assert settings.training == {"config": asdict(config)}
+
+
+def test_the_model_stage_imports_no_other_stage() -> None:
+    model_dir = Path(__file__).resolve().parents[1] / "model"
+    forbidden = ("sourcemark.training", "sourcemark.eval", "sourcemark.annotation", "sourcemark.scoring")
+    found = []
+    for path in sorted(model_dir.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):  # "from sourcemark import training" counts too
+                assert node.level <= 1, f"{path.name}: a relative import out of the model stage"
+                names = [node.module or ""] + [f"{node.module}.{a.name}" for a in node.names]
+            else:
+                names = []
+            found += [f"{path.name}: {n}" for n in names if n.startswith(forbidden)]
+    assert found == []

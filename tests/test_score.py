@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from sourcemark.cli import app
 from sourcemark.jsonl import read_documents
-from sourcemark.model.batch import repair_and_collect_ids
+from sourcemark.scoring.batch import repair_and_collect_ids
 from sourcemark.validation import ERROR, validate_file
 
 pytestmark = pytest.mark.slow

@@ -26,15 +26,14 @@ from sourcemark.documents import SourceMention
 from sourcemark.eval.metrics import match_mentions, prf
 from sourcemark.labels import ROLES, SOURCE_TYPES
 from sourcemark.segmentation import mark_sections
-from sourcemark.training.corpus import corpus_documents
+from sourcemark.bundled import corpus_documents
 from sourcemark.training.corpus_stats import AGREEMENT_FILE
 
 
 def sample_items(share: float = 0.1, seed: int = 2026) -> list[dict[str, Any]]:
     """A seeded random ``share`` of all corpus passages, with context, labels kept aside."""
     items = []
-    for doc in corpus_documents():
-        mark_sections(doc)
+    for doc in map(mark_sections, corpus_documents()):
         for k, p in enumerate(doc.passages):
             items.append({
                 "doc_id": doc.doc_id, "start": p.start, "end": p.end, "section": p.section,

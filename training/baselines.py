@@ -11,15 +11,18 @@ can do, and it shows what the tagger adds.
 from __future__ import annotations
 
 import re
-from typing import Iterable, Iterator, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
+from sourcemark.bundled import load_documents
 from sourcemark.documents import Document, Passage, SourceMention
+from sourcemark.jsonl import atomic_output, dumps_document
 from sourcemark.labels import ROLES
 from sourcemark.model.registry import SourceRegistry, default_registry
+from sourcemark.readers import ReadError, read_inputs
 from sourcemark.segmentation import is_comment_marker, mark_sections, segment
 
 _ATTRIBUTION = re.compile(
@@ -64,6 +67,7 @@ class CueWordBaseline:
     """Hand rules in the guide's decision order; needs no training (``fit`` is a no-op)."""
 
     model_version = "baseline-cue-words"
+    summary = "cue words"
 
     def __init__(self, registry: SourceRegistry | None = None) -> None:
         self.registry = registry or default_registry()
@@ -98,6 +102,7 @@ class TfidfBaseline:
     """TF-IDF word and character n-grams with logistic regression, one passage at a time."""
 
     model_version = "baseline-tfidf-logreg"
+    summary = "TF-IDF + logistic regression"
 
     def __init__(self, registry: SourceRegistry | None = None, seed: int = 0) -> None:
         self.registry = registry or default_registry()
@@ -113,8 +118,7 @@ class TfidfBaseline:
 
     def fit(self, docs: Sequence[Document]) -> "TfidfBaseline":
         texts, labels = [], []
-        for doc in docs:
-            mark_sections(doc)
+        for doc in map(mark_sections, docs):
             for p in doc.passages:
                 if p.label in ROLES:
                     texts.append(self._text(doc, p))
@@ -137,4 +141,24 @@ class TfidfBaseline:
             yield work
 
 
-BASELINES = {"rules": CueWordBaseline, "tfidf": TfidfBaseline}
+#: The baselines by the name ``sourcemark baseline --kind`` takes: the one list of their names.
+BASELINES: dict[str, type[CueWordBaseline | TfidfBaseline]] = {"rules": CueWordBaseline, "tfidf": TfidfBaseline}
+DEFAULT_BASELINE = "tfidf"
+
+
+def write_baseline_predictions(kind: str, inputs: Sequence[str], out: str, data: Sequence[str],
+                               on_error: Callable[[ReadError], None]) -> None:
+    """Fit the ``kind`` baseline on ``data`` (train part), predict ``inputs``, write them to ``out`` (JSONL).
+
+    An input that cannot be read goes to ``on_error`` and is skipped.
+    """
+    system = BASELINES[kind]().fit(load_documents(data, "train"))
+    docs = []
+    for result in read_inputs(inputs):
+        if isinstance(result, ReadError):
+            on_error(result)
+        else:
+            docs.append(result)
+    with atomic_output(out) as handle:
+        for doc in system.predict(docs):
+            handle.write(dumps_document(doc) + "\n")

@@ -17,7 +17,7 @@ from typing import Sequence
 
 from sourcemark.documents import Document
 from sourcemark.labels import ROLES, SOURCE_TYPES
-from sourcemark.training.corpus import DATA_DIR, corpus_documents, dev_ids
+from sourcemark.bundled import DATA_DIR, corpus_documents, dev_ids
 
 FLOORS = {"documents": 50, "passages": 3000, "per_role": 300, "per_source_type": 60, "per_rule": 10}
 RULES = tuple(range(1, 10))

@@ -1,16 +1,14 @@
-"""Annotated documents to a Hugging Face ``datasets.Dataset`` of encoder windows.
+"""Annotated documents to training rows: one encoder window each, with its document's sample weight.
 
-Each row is one window (see :mod:`sourcemark.model.encoding`) with a sample
-weight, so corrected documents pulled from Label Studio can count more than
-corpus documents.
+Each row is a window (see :mod:`sourcemark.model.encoding`) as a dict, with a
+``weight``, so corrected documents pulled from Label Studio can count more
+than corpus documents.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any, Sequence
-
-import datasets
+from typing import Any, Iterable, Sequence
 
 from sourcemark.documents import Document
 from sourcemark.labels import ROLES
@@ -18,19 +16,18 @@ from sourcemark.model.encoding import IGNORE, TAGS, build_windows
 from sourcemark.segmentation import mark_sections
 
 
-def windows_dataset(
+def training_windows(
     docs: Sequence[Document], tokenizer: Any, max_length: int, context: int,
-    weights: Sequence[float] | None = None, isolate: bool = False,
-) -> datasets.Dataset:
-    """One row per window; ``weight`` is the weight of the window's document."""
+    weights: Sequence[float] | None, isolate: bool,
+) -> list[dict[str, Any]]:
+    """One row per window (``Window.to_dict``); ``weight`` is the weight of the window's document."""
     rows: list[dict[str, Any]] = []
-    for i, doc in enumerate(docs):
-        mark_sections(doc)
+    for i, doc in enumerate(map(mark_sections, docs)):
         for window in build_windows(doc, i, tokenizer, max_length, context, isolate):
             row = window.to_dict()
             row["weight"] = float(weights[i]) if weights is not None else 1.0
             rows.append(row)
-    return datasets.Dataset.from_list(rows)
+    return rows
 
 
 def class_weights(counts: Counter, size: int, power: float = 0.5, cap: float = 10.0) -> list[float]:
@@ -42,11 +39,11 @@ def class_weights(counts: Counter, size: int, power: float = 0.5, cap: float = 1
     return [min(w / mean, cap) if w > 0 else 1.0 for w in raw]
 
 
-def label_weights(dataset: datasets.Dataset) -> tuple[list[float], list[float]]:
-    """Class weights for roles and for BIO tags, from a windows dataset."""
+def label_weights(rows: Iterable[dict[str, Any]]) -> tuple[list[float], list[float]]:
+    """Class weights for roles and for BIO tags, from training rows."""
     roles: Counter = Counter()
     tags: Counter = Counter()
-    for row in dataset:
+    for row in rows:
         roles.update(r for r in row["roles"] if r != IGNORE)
         tags.update(t for t in row["tags"] if t != IGNORE)
     return class_weights(roles, len(ROLES)), class_weights(tags, len(TAGS), power=0.15)

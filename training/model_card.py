@@ -6,14 +6,16 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Mapping
 
+from sourcemark.model.encoding import passage_token_limit
 from sourcemark.training.config import TrainConfig
 
+#: ``{passage_limit}``: the word pieces of a passage the run's windows hold.
 KNOWN_LIMITS = """\
 - Trained on a small corpus written for this project (mostly Syrian-war reporting, about a fifth
   other conflicts) plus any corrections pulled from Label Studio; real articles in other styles,
   other languages or machine-translated text will score lower.
-- English only. Passages longer than the window (about 250 word pieces; 190 with packed passages)
-  are truncated: mentions past that point are not found.
+- English only. Passages longer than the window ({passage_limit} word pieces) are truncated:
+  mentions past that point are not found.
 - Roles are decided per passage from its own text and structure features (comment section,
   position, line shape, quotation marks), without the neighbouring text: a quotation continued
   over several passages loses its attribution unless the segmenter kept it in one passage.
@@ -108,7 +110,8 @@ def render_model_card(
     else:
         lines += ["Not measured for this run (`sourcemark train --learning-curve` or "
                   "`bench/learning_curve.py` measures it)."]
-    lines += ["", "## Known limits", "", KNOWN_LIMITS]
+    limit = passage_token_limit(config.max_length, config.context, config.isolate_passages)
+    lines += ["", "## Known limits", "", KNOWN_LIMITS.format(passage_limit=limit)]
     return "\n".join(lines)
 
 

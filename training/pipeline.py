@@ -10,17 +10,20 @@ from __future__ import annotations
 
 import json
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from sourcemark.documents import Document
+from sourcemark.eval.bootstrap import DEFAULT_REPLICATES
+from sourcemark.eval.dev_scores import dev_scores
+from sourcemark.eval.metrics import evaluate
 from sourcemark.model.annotator import Annotator
 from sourcemark.training.baselines import CueWordBaseline, TfidfBaseline
 from sourcemark.training.config import TrainConfig
-from sourcemark.training.corpus import REAL_DEV_FILE, load_documents
+from sourcemark.bundled import BUNDLED, load_documents, seed_documents, split_real_articles
 from sourcemark.training.model_card import write_model_card
 from sourcemark.training.trainer import TrainResult, Trainer
-from sourcemark.jsonl import read_documents
 from sourcemark.validation import read_checked_documents
 
 #: Shares of the training documents the learning curve trains on; 100% is the model itself.
@@ -33,8 +36,6 @@ SHIPPED_CURVE_FILE = Path(__file__).resolve().parent / "data" / "learning_curve.
 
 def curve_key(config: TrainConfig) -> str:
     """Fingerprint of the settings that shape a curve (not the data share, threads or step cap)."""
-    from dataclasses import replace
-
     return replace(config, data_fraction=1.0, threads=0, max_steps=0).fingerprint()
 
 
@@ -68,11 +69,9 @@ def summarise(metrics: dict[str, Any]) -> dict[str, Any]:
 
 def evaluate_systems(
     dev_sets: dict[str, list[Document]], annotator: Annotator, train_docs: Sequence[Document],
-    bootstrap: int = 1000, seed: int = 0,
+    bootstrap: int = DEFAULT_REPLICATES, seed: int = 0,
 ) -> dict[str, dict[str, dict[str, Any]]]:
     """Model and baselines on every dev set, gold passage boundaries kept."""
-    from sourcemark.eval.metrics import evaluate
-
     systems: dict[str, Any] = {
         "sourcemark": annotator,
         "tf-idf + logistic regression": TfidfBaseline().fit(train_docs),
@@ -99,10 +98,6 @@ def learning_curve(config: TrainConfig, train_docs: Sequence[Document], dev_docs
     with the same settings (the run that asks for the curve), so the most
     expensive point is not trained twice; without them it is trained here.
     """
-    from dataclasses import replace
-
-    from sourcemark.training.evaluation import dev_scores
-
     points = []
     fractions = LEARNING_CURVE_FRACTIONS + (() if full_scores is not None else (1.0,))
     for fraction in fractions:
@@ -121,12 +116,12 @@ def learning_curve(config: TrainConfig, train_docs: Sequence[Document], dev_docs
 def train_model(
     out_dir: Path,
     config: TrainConfig,
-    data: Sequence[str] = ("bundled",),
-    dev: Sequence[str] = ("bundled",),
+    data: Sequence[str] = (BUNDLED,),
+    dev: Sequence[str] = (BUNDLED,),
     corrected: Sequence[str] = (),
-    real_dev: Path | None = REAL_DEV_FILE,
+    real_dev: bool = True,
     with_learning_curve: bool = False,
-    bootstrap: int = 1000,
+    bootstrap: int = DEFAULT_REPLICATES,
     progress: bool = True,
     log: Callable[[str], None] = print,
 ) -> TrainResult:
@@ -141,13 +136,11 @@ def train_model(
     result = Trainer(config, out_dir, progress=progress, log=log).train(train_docs, dev_docs, corrected_docs)
     annotator = Annotator.load(out_dir)
     dev_sets = {"corpus dev split": dev_docs}
-    if real_dev is not None and Path(real_dev).is_file():
-        dev_sets["real-article dev set"] = list(read_documents(real_dev))
+    if real_dev:
+        dev_sets["real dev split (FA-KES dev + seeds)"] = split_real_articles()[1] + seed_documents()
     evaluations = evaluate_systems(dev_sets, annotator, list(train_docs) + corrected_docs, bootstrap)
     curve, curve_source = None, ""
     if with_learning_curve and dev_docs:
-        from sourcemark.training.evaluation import dev_scores
-
         curve = learning_curve(config, train_docs, dev_docs, dev_scores(annotator, dev_docs), log)
         curve_source = "measured in this run"
     elif not corrected_docs and (shipped := shipped_learning_curve(config, result.data_hash)) is not None:

@@ -14,7 +14,7 @@ import os
 import random
 import shutil
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -25,13 +25,14 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from sourcemark.documents import Document
+from sourcemark.eval.dev_scores import dev_scores
+from sourcemark.labels import ROLES
 from sourcemark.model.annotator import Annotator, ModelSettings
 from sourcemark.model.backbone import resolve_backbone
 from sourcemark.model.calibration import fit_temperature
 from sourcemark.model.network import SourcemarkNet, collate
 from sourcemark.training.config import TrainConfig
-from sourcemark.training.dataset import label_weights, windows_dataset
-from sourcemark.training.evaluation import dev_scores
+from sourcemark.training.dataset import label_weights, training_windows
 
 CHECKPOINT_DIR = "checkpoint"
 
@@ -49,13 +50,6 @@ class TrainResult:
     temperature: float = 1.0
     data_hash: str = ""
     counts: dict[str, Any] = field(default_factory=dict)
-
-
-def seed_everything(seed: int) -> None:
-    """Same seed, same run: Python, NumPy and torch generators."""
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
 
 
 def data_hash(docs: Sequence[Document]) -> str:
@@ -86,6 +80,7 @@ class Trainer:
 
     # --------------------------------------------------------------- set-up
     def _build(self) -> tuple[SourcemarkNet, Any]:
+        # transformers is slow to import and every `sourcemark` command imports this module: loaded to train
         from transformers import AutoModel, AutoTokenizer
 
         backbone = resolve_backbone(self.config.base_model)
@@ -96,6 +91,7 @@ class Trainer:
         return SourcemarkNet(encoder), tokenizer
 
     def _optimizer(self, net: SourcemarkNet, total_steps: int) -> tuple[torch.optim.Optimizer, Any]:
+        # transformers is slow to import and every `sourcemark` command imports this module: loaded to train
         from transformers import get_linear_schedule_with_warmup
 
         cfg = self.config
@@ -106,8 +102,8 @@ class Trainer:
                       if p.requires_grad and n.startswith("encoder.") == is_encoder]
             groups.append({"params": [p for n, p in params if decay(n)], "lr": lr, "weight_decay": cfg.weight_decay})
             groups.append({"params": [p for n, p in params if not decay(n)], "lr": lr, "weight_decay": 0.0})
-        # The fused kernel does the AdamW update of all tensors in one pass: about half the optimiser
-        # time of a step on this CPU (14 vs 25 ms of ~160 ms), the same algorithm.
+        # The fused kernel does the AdamW update of all tensors in one pass: the same algorithm, a
+        # faster optimiser step on CPU.
         optimizer = torch.optim.AdamW(groups, fused=True)
         warmup = int(total_steps * cfg.warmup_ratio)
         return optimizer, get_linear_schedule_with_warmup(optimizer, warmup, max(total_steps, 1))
@@ -141,18 +137,24 @@ class Trainer:
         started = time.time()
         if cfg.threads:
             torch.set_num_threads(cfg.threads)
-        seed_everything(cfg.seed)
+        # transformers is slow to import and every `sourcemark` command imports this module: loaded to train
+        from transformers import set_seed
+
+        set_seed(cfg.seed)  # Python, NumPy and torch generators: same seed, same run
         base = _subsample(list(train_docs), cfg.data_fraction, cfg.seed)
         docs = base + list(corrected_docs)
         train_hash = data_hash(docs)  # before encoding, which marks comment sections on the passages
         weights = [1.0] * len(base) + [cfg.corrected_weight] * len(corrected_docs)
         net, tokenizer = self._build()
-        dataset = windows_dataset(docs, tokenizer, cfg.max_length, cfg.context, weights, cfg.isolate_passages)
-        role_w, tag_w = label_weights(dataset)
-        lengths = [len(ids) for ids in dataset["input_ids"]]
+        # A plain list of window dicts, not a datasets.Dataset: the windows fit in memory, collate pads the
+        # ragged rows itself, and selecting a batch from Arrow and decoding it back to Python each step
+        # only added time (same rows, so the same results).
+        windows = training_windows(docs, tokenizer, cfg.max_length, cfg.context, weights, cfg.isolate_passages)
+        role_w, tag_w = label_weights(windows)
+        lengths = [len(row["input_ids"]) for row in windows]
         role_loss = nn.CrossEntropyLoss(weight=torch.tensor(role_w), reduction="none", ignore_index=-100)
         tag_loss = nn.CrossEntropyLoss(weight=torch.tensor(tag_w), reduction="none", ignore_index=-100)
-        steps_per_epoch = (len(dataset) + cfg.batch_size - 1) // cfg.batch_size
+        steps_per_epoch = (len(windows) + cfg.batch_size - 1) // cfg.batch_size
         total = steps_per_epoch * cfg.epochs
         if cfg.max_steps:
             total = min(total, cfg.max_steps)
@@ -173,10 +175,7 @@ class Trainer:
             start_epoch, step, history, best, version = (
                 state["epoch"] + 1, state["step"], state["history"], state["best"], state["version"])
             self.log(f"resuming from epoch {start_epoch + 1} ({self._checkpoint_path()})")
-        settings = ModelSettings(model_version=version, backbone=str(cfg.base_model),
-                                 max_length=cfg.max_length, context=cfg.context,
-                                 isolate_passages=cfg.isolate_passages, training={"config": asdict(cfg)})
-        annotator = Annotator(net, tokenizer, settings)
+        annotator = Annotator(net, tokenizer, ModelSettings.from_config(cfg, version))
         pad = tokenizer.pad_token_id or 0
         for epoch in range(start_epoch, cfg.epochs):
             if cfg.max_steps and step >= cfg.max_steps:
@@ -190,11 +189,11 @@ class Trainer:
             for b in bar:
                 if cfg.max_steps and step >= cfg.max_steps:
                     break
-                rows = dataset.select(order[b * cfg.batch_size : (b + 1) * cfg.batch_size].tolist())
-                batch = collate(list(rows), pad)
+                rows = [windows[k] for k in order[b * cfg.batch_size : (b + 1) * cfg.batch_size].tolist()]
+                batch = collate(rows, pad)
                 out = net(batch["input_ids"], batch["attention_mask"], batch["passage_batch"],
                           batch["passage_spans"], batch["features"], batch["token_type_ids"])
-                window_w = torch.tensor(rows["weight"], dtype=torch.float32)
+                window_w = torch.tensor([row["weight"] for row in rows], dtype=torch.float32)
                 r_loss = role_loss(out["role_logits"], batch["roles"]) * window_w[batch["passage_batch"]]
                 r_mask = (batch["roles"] != -100).float()
                 t_raw = tag_loss(out["tag_logits"].transpose(1, 2), batch["tags"]) * window_w[:, None]
@@ -238,7 +237,7 @@ class Trainer:
         shutil.rmtree(self.out_dir / CHECKPOINT_DIR, ignore_errors=True)
         counts = {"train_documents": len(base), "corrected_documents": len(corrected_docs),
                   "dev_documents": len(dev_docs), "train_passages": sum(len(d.passages) for d in docs),
-                  "train_windows": len(dataset)}
+                  "train_windows": len(windows)}
         return TrainResult(self.out_dir, version, time.time() - started, best["epoch"],
                            {k: v for k, v in best.items() if k not in ("epoch", "selection")}, history, temperature,
                            train_hash, counts)
@@ -247,15 +246,15 @@ class Trainer:
 def epoch_order(lengths: Sequence[int], cfg: TrainConfig, epoch: int) -> torch.Tensor:
     """The order windows are batched in this epoch: a shuffle, grouped by length when configured.
 
-    Isolated passages are short and vary a lot (median 22 word pieces, up to
-    the limit): random batches of 8 are padded to nearly twice the tokens they
-    hold. Grouping (transformers' own helper: shuffle, then sort inside
-    mega-batches of 50 batches) keeps batches random across the epoch while
-    the windows inside one batch have similar lengths.
+    Isolated passages are short and vary a lot in length, so random batches
+    carry much padding. Grouping (transformers' own helper: shuffle, then sort
+    inside mega-batches) keeps batches random across the epoch while the
+    windows inside one batch have similar lengths.
     """
     generator = torch.Generator().manual_seed(cfg.seed + epoch)
     if not cfg.group_by_length:
         return torch.randperm(len(lengths), generator=generator)
+    # transformers is slow to import and every `sourcemark` command imports this module: loaded to train
     from transformers.trainer_pt_utils import get_length_grouped_indices
 
     return torch.tensor(get_length_grouped_indices(list(lengths), cfg.batch_size, generator=generator))
@@ -275,8 +274,6 @@ def selection_score(scores: dict[str, float], epoch: int) -> float:
 
 def calibrate(annotator: Annotator, dev_docs: Sequence[Document]) -> float:
     """Fit the temperature on the dev documents' role logits (gold passages)."""
-    from sourcemark.labels import ROLES
-
     results = annotator.logits(list(dev_docs))
     logits, labels = [], []
     for doc, result in zip(dev_docs, results):

@@ -18,7 +18,10 @@ import os
 from pathlib import Path
 from typing import Any, Callable
 
-#: The rule of issue #6 (role macro-F1 within 0.01 of fp32) and a bar for mentions.
+from sourcemark.bundled import bundled_dev_sets
+from sourcemark.eval.dev_scores import dev_scores_by_set
+
+#: How far int8 may move the dev-set scores from fp32: a few labels may change, the figures may not.
 ROLE_TOLERANCE, MENTION_TOLERANCE = 0.01, 0.02
 
 
@@ -53,9 +56,6 @@ def check_int8(annotator: Any, graph: Path, switch_to: Callable[[], None]) -> di
     Returns the verdict (``passed`` plus both sets of figures) and caches it
     beside ``graph``; a directory that cannot be written only loses the cache.
     """
-    from sourcemark.training.corpus import bundled_dev_sets
-    from sourcemark.training.evaluation import dev_scores_by_set
-
     gold = bundled_dev_sets()
     reference = dev_scores_by_set(annotator, gold)
     switch_to()

@@ -171,7 +171,7 @@ def compile_files(paths: Iterable[Path]) -> list[Document]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m sourcemark.training.markup FILE...``: compile and print a summary."""
+    """``python -m sourcemark.markup FILE...``: compile and print a summary."""
     args = sys.argv[1:] if argv is None else argv
     try:
         docs = compile_files(Path(a) for a in args)

@@ -26,12 +26,9 @@ from sourcemark.streaming import chunked
 from sourcemark.documents import Document
 from sourcemark.jsonl import atomic_output, dumps_document, iter_jsonl
 from sourcemark.model.annotator import Annotator
-from sourcemark.model.summary import SUMMARY_COLUMNS, article_summary
-from sourcemark.readers import DEFAULT_MAX_CHARS, ReadError, read_inputs
-
-
-#: Windows per forward pass (``score --batch-size``); measured in bench/score_throughput.py.
-DEFAULT_BATCH_SIZE = 16
+from sourcemark.scoring.summary import SUMMARY_COLUMNS, article_summary
+from sourcemark.readers import ReadError, read_inputs
+from sourcemark.scoring.job import ScoreJob
 
 
 @dataclass
@@ -155,20 +152,11 @@ def prediction_line(doc: Document) -> str:
     return dumps_document(doc)
 
 
-def score_documents(
-    annotator: Annotator,
-    inputs: Iterable[str],
-    out: Path,
-    errors: Path | None = None,
-    max_chars: int = DEFAULT_MAX_CHARS,
-    chunk_size: int = 32,
-    batch_size: int = DEFAULT_BATCH_SIZE,
-    progress: bool = True,
-) -> ScoreStats:
+def score_documents(annotator: Annotator, job: ScoreJob) -> ScoreStats:
     """Score every readable document of ``inputs`` into ``out``; see the module docstring."""
-    sink = ScoreSink(out, errors, progress)
+    sink = ScoreSink(job.out, job.errors, job.progress)
     try:
-        for chunk in chunked(read_inputs(inputs, max_chars=max_chars), chunk_size):
+        for chunk in chunked(read_inputs(job.inputs, max_chars=job.max_chars), job.chunk_size):
             todo: list[Document] = []
             for item in chunk:
                 if isinstance(item, ReadError):
@@ -177,7 +165,7 @@ def score_documents(
                     sink.skip()
                 else:
                     todo.append(item)
-            sink.add_chunk(*score_chunk(annotator, todo, batch_size))
+            sink.add_chunk(*score_chunk(annotator, todo, job.batch_size))
             sink.flush()
     finally:
         stats = sink.close()

@@ -1,6 +1,6 @@
 """Scoring on Ray Data, for more documents than one machine scores in time.
 
-The same job as :func:`sourcemark.model.batch.score_documents`, spread over a
+The same job as :func:`sourcemark.scoring.batch.score_documents`, spread over a
 Ray cluster (or a local Ray instance):
 
 * reading: the input files are listed on the driver (paths only) and read by
@@ -24,10 +24,15 @@ import os
 from pathlib import Path
 from typing import Any, Iterable
 
+import torch
+
 from sourcemark.documents import Document
 from sourcemark.jsonl import dumps_document
-from sourcemark.readers import DEFAULT_MAX_CHARS, ReadError, UniqueIds, expand_inputs, read_file
-from sourcemark.model.batch import DEFAULT_BATCH_SIZE, ScoreSink, ScoreStats, prediction_line, score_chunk
+from sourcemark.model.annotator import Annotator
+from sourcemark.readers import ReadError, UniqueIds, expand_inputs, read_file
+from sourcemark.scoring.batch import ScoreSink, ScoreStats, prediction_line, score_chunk
+from sourcemark.scoring.job import ScoreJob
+from sourcemark.scoring.runtime import use_runtime
 
 #: Row kinds passed between the stages.
 DOC, PRED, SKIP, ERROR = "doc", "pred", "skip", "error"
@@ -61,11 +66,6 @@ class ScoringActor:
     """Ray actor: loads the model once, then scores batches of document rows."""
 
     def __init__(self, model_dir: str, batch_size: int, threads: int, runtime: str = "torch") -> None:
-        import torch
-
-        from sourcemark.model.annotator import Annotator
-        from sourcemark.model.onnx_encoder import use_runtime
-
         torch.set_num_threads(threads)
         self.annotator = Annotator.load(model_dir)
         use_runtime(self.annotator, model_dir, runtime)
@@ -92,7 +92,7 @@ class ScoringActor:
 
 def _start_ray(address: str | None, num_cpus: int | None, progress: bool) -> Any:
     try:
-        import ray
+        import ray  # lazy: Ray is the optional extra sourcemark[ray]
         from ray.data import DataContext
     except ImportError:
         raise RayUnavailable("the Ray engine needs Ray: pip install 'sourcemark[ray]'") from None
@@ -107,30 +107,19 @@ def _start_ray(address: str | None, num_cpus: int | None, progress: bool) -> Any
     return ray
 
 
-def score_documents_ray(
-    model_dir: Path,
-    inputs: Iterable[str],
-    out: Path,
-    errors: Path | None = None,
-    max_chars: int = DEFAULT_MAX_CHARS,
-    batch_size: int = DEFAULT_BATCH_SIZE,
-    docs_per_batch: int = 16,
-    actors: int | None = None,
-    threads_per_actor: int = 1,
-    address: str | None = None,
-    progress: bool = True,
-    runtime: str = "torch",
-) -> ScoreStats:
-    """Score ``inputs`` into ``out`` with a pool of model actors on Ray; see the module docstring."""
-    ray = _start_ray(address, None if address else (actors or os.cpu_count() or 1) * threads_per_actor,
-                     progress)
-    pool = actors or max(1, int(ray.cluster_resources().get("CPU", 1) // threads_per_actor))
-    sink = ScoreSink(out, errors, progress)
+def score_documents_ray(job: ScoreJob, docs_per_batch: int = 16, threads_per_actor: int = 1) -> ScoreStats:
+    """Score ``job.inputs`` into ``job.out`` with a pool of model actors on Ray; see the module docstring."""
+    runtime = job.runtime.value
+    ray = _start_ray(job.ray_address,
+                     None if job.ray_address else (job.actors or os.cpu_count() or 1) * threads_per_actor,
+                     job.progress)
+    pool = job.actors or max(1, int(ray.cluster_resources().get("CPU", 1) // threads_per_actor))
+    sink = ScoreSink(job.out, job.errors, job.progress)
     unique = UniqueIds()
     leftovers: list[Document] = []
     try:
         paths = []
-        for item, path, error in expand_inputs(inputs):
+        for item, path, error in expand_inputs(job.inputs):
             if error is not None:
                 sink.error(error.where, error.doc_id, error.message)
             elif path is None:
@@ -141,11 +130,11 @@ def score_documents_ray(
             dataset = (
                 ray.data.from_items(paths, override_num_blocks=min(len(paths), 4 * pool))
                 # reading is light next to the model: it must not wait for the CPUs the actors hold
-                .flat_map(read_rows, fn_kwargs={"max_chars": max_chars, "done": frozenset(sink.done)},
+                .flat_map(read_rows, fn_kwargs={"max_chars": job.max_chars, "done": frozenset(sink.done)},
                           num_cpus=0)
                 .map_batches(ScoringActor, batch_size=docs_per_batch, concurrency=pool,
                              num_cpus=threads_per_actor, batch_format="default",
-                             fn_constructor_kwargs={"model_dir": str(model_dir), "batch_size": batch_size,
+                             fn_constructor_kwargs={"model_dir": str(job.model_dir), "batch_size": job.batch_size,
                                                     "threads": threads_per_actor, "runtime": runtime})
             )
             for count, row in enumerate(dataset.iter_rows(), start=1):
@@ -153,7 +142,7 @@ def score_documents_ray(
                 if count % docs_per_batch == 0:
                     sink.flush()
         if leftovers:
-            _score_leftovers(model_dir, leftovers, sink, batch_size, runtime)
+            _score_leftovers(job, leftovers, sink)
     finally:
         stats = sink.close()
     return stats
@@ -181,12 +170,8 @@ def _finish_row(row: dict[str, Any], sink: ScoreSink, unique: UniqueIds, leftove
         sink.scored(doc_id, line, int(row["passages"]))
 
 
-def _score_leftovers(model_dir: Path, docs: list[Document], sink: ScoreSink, batch_size: int,
-                     runtime: str = "torch") -> None:
+def _score_leftovers(job: ScoreJob, docs: list[Document], sink: ScoreSink) -> None:
     """Documents a reader skipped because another document had their id: scored here."""
-    from sourcemark.model.annotator import Annotator
-    from sourcemark.model.onnx_encoder import use_runtime
-
-    annotator = Annotator.load(model_dir)
-    use_runtime(annotator, model_dir, runtime)  # the same runtime as the actors, so the same labels
-    sink.add_chunk(*score_chunk(annotator, docs, batch_size))
+    annotator = Annotator.load(job.model_dir)
+    use_runtime(annotator, job.model_dir, job.runtime.value)  # the actors' runtime, so the same labels
+    sink.add_chunk(*score_chunk(annotator, docs, job.batch_size))
