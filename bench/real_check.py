@@ -1,80 +1,88 @@
-"""Real-text check: a model's scores on 14 labelled FA-KES articles, beside the three seeds.
+"""How a model reads real articles: the real dev split (60 FA-KES articles + the 3 seeds).
 
 Run: ``python bench/real_check.py --model models/default``.
 
-The real-article dev set has three documents, so one passage moves its role
-macro-F1 by about 0.01. ``training/data/real_check/fakes_labels.jsonl`` adds
-passage roles and source mentions for 14 FA-KES articles (one per outlet,
-150-450 words, drawn at random with a fixed seed, labelled per the guide by
-annotators who saw no model output). It holds offsets only: the article text
-stays in ``../shared/realtext`` (never committed) and is joined by
-``sourcemark.training.real_check``, checked against a hash. The articles are
-plain reporting without comments or page furniture and almost without
-``analysis`` passages, so the figures to read are accuracy, per-role F1, how
-many passages the model calls ``analysis`` against gold, and source-mention
-P/R/F1; role macro-F1 is printed but averages in roles that hardly occur.
-Saves ``bench/results/real_check.json``.
-Not for selecting settings: it is a check, like the seeds.
+Two readings of the same gold, both scored by ``sourcemark eval``'s own rules:
+
+* ``segmented``: the model cuts the raw text itself (what a user gets); the
+  gold was cut by annotators on the raw text, so segmentation errors count;
+* ``gold passages``: the model labels the annotators' passages (roles and
+  mentions alone, segmentation set aside).
+
+For each: role macro-F1 and accuracy with 95% CIs, per-role F1, typed and
+span-only mention F1, type accuracy on matched spans, boundary F1; and, for
+the segmented reading, the same per outlet and for the seeds alone. Saves
+``bench/results/real_check.json``. A measurement, never a selection: nothing
+is tuned on this split.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
+from collections import defaultdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import ROOT, save_results  # noqa: E402
 
-from sourcemark.eval.cli import predict_with_model  # noqa: E402
+from sourcemark.bundled import seed_documents, split_real_articles  # noqa: E402
+from sourcemark.documents import Document  # noqa: E402
+from sourcemark.eval.bootstrap import DEFAULT_REPLICATES  # noqa: E402
 from sourcemark.eval.metrics import evaluate  # noqa: E402
 from sourcemark.eval.report import print_summary  # noqa: E402
-from sourcemark.training.real_check import (  # noqa: E402
-    REAL_CHECK_LABELS,
-    REALTEXT,
-    RealCheckError,
-    real_check_documents,
-)
+from sourcemark.model.annotator import Annotator  # noqa: E402
 
 
-def headline_figures(result: dict) -> dict:
-    """The figures this set can support (see the module docstring)."""
-    roles = result["roles"]
-    per_role = roles["per_role"]
+def figures(result: dict) -> dict:
+    """The headline numbers of an ``evaluate`` result, rounded, with their CIs."""
+    def r(x: float | None) -> float | None:
+        return None if x is None else round(x, 4)
+    ci = result.get("ci", {})
+    spans = result["mention_spans"]
     return {
-        "documents": result["n_documents"],
-        "gold_passages": result["n_gold_passages"],
-        "role_accuracy": round(roles["accuracy"], 4),
-        "role_macro_f1": round(roles["macro_f1"], 4),
-        "f1": {role: round(per_role[role]["f1"], 4) for role in ("claim", "attributed_report", "other")},
-        "analysis_predicted_vs_gold": [per_role["analysis"]["predicted"], per_role["analysis"]["support"]],
-        "confusion_matrix": {"labels": roles["labels"], "rows_gold_cols_pred": roles["confusion_matrix"]},
-        "mentions": {k: round(result["sources"][k], 4) for k in ("precision", "recall", "f1")},
+        "documents": result["n_documents"], "gold_passages": result["n_gold_passages"],
+        "role_macro_f1": r(result["roles"]["macro_f1"]), "role_macro_f1_ci": ci.get("roles.macro_f1"),
+        "role_accuracy": r(result["roles"]["accuracy"]), "role_accuracy_ci": ci.get("roles.accuracy"),
+        "role_f1": {role: r(v["f1"]) for role, v in result["roles"]["per_role"].items()},
+        "mention_f1": r(result["sources"]["f1"]), "mention_f1_ci": ci.get("sources.f1"),
+        "mention_precision": r(result["sources"]["precision"]), "mention_recall": r(result["sources"]["recall"]),
+        "span_only_mention_f1": r(spans["f1"]), "type_accuracy_on_matched_spans": r(spans["type_accuracy"]),
+        "boundary_f1": r(result["segmentation"]["f1"]),
     }
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", type=Path, default=ROOT / "models" / "default")
-    parser.add_argument("--realtext", type=Path, default=REALTEXT)
     parser.add_argument("--name", default="real_check", help="results file name (bench/results/NAME.json)")
     args = parser.parse_args(argv)
-    if not args.realtext.is_file():
-        print(f"skipped: {args.realtext} not found (the FA-KES texts are not shipped with the project)")
-        return 0
-    try:
-        gold = real_check_documents(args.realtext)
-    except RealCheckError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    result = evaluate(gold, predict_with_model(args.model, gold), bootstrap=1000, seed=0,
-                      gold_name=str(REAL_CHECK_LABELS), pred_name=f"model {args.model}")
-    print_summary(result)
-    figures = {"model": str(args.model), **headline_figures(result)}
-    print(json.dumps({k: figures[k] for k in ("role_accuracy", "f1", "analysis_predicted_vs_gold", "mentions")}))
-    save_results(args.name, figures)
+    gold = split_real_articles()[1] + seed_documents()
+    annotator = Annotator.load(args.model)
+    segmented = list(annotator.annotate(Document(d.doc_id, d.text, dict(d.meta), []) for d in gold))
+    on_gold = list(annotator.annotate(gold))
+    out: dict = {"model": str(args.model), "model_version": annotator.model_version}
+    for name, preds in (("segmented", segmented), ("gold passages", on_gold)):
+        result = evaluate(gold, preds, bootstrap=DEFAULT_REPLICATES, seed=0, gold_name="real dev split",
+                          pred_name=f"model {args.model} ({name})")
+        print(f"\n== real dev split, {name} ==")
+        print_summary(result)
+        out[name] = figures(result)
+    groups: dict[str, list[int]] = defaultdict(list)
+    for i, doc in enumerate(gold):
+        groups[doc.meta.get("outlet", "seeds")].append(i)
+    out["segmented by outlet"] = {
+        group: figures(evaluate([gold[i] for i in idx], [segmented[i] for i in idx], bootstrap=0))
+        for group, idx in sorted(groups.items())}
+    print("\n" + f"{'outlet':<15} {'docs':>4} {'macro-F1':>8} {'acc':>6} {'ment F1':>7} {'span F1':>7} "
+          f"{'type acc':>8} {'bound F1':>8}")
+    for group, f in out["segmented by outlet"].items():
+        cells = [f[k] for k in ("role_macro_f1", "role_accuracy", "mention_f1", "span_only_mention_f1",
+                                "type_accuracy_on_matched_spans", "boundary_f1")]
+        print(f"{group:<15} {f['documents']:>4} " + " ".join(
+            f"{'-' if c is None else f'{c:.3f}':>{w}}" for c, w in zip(cells, (8, 6, 7, 7, 8, 8))))
+    save_results(args.name, out)
     return 0
 
 
