@@ -8,6 +8,11 @@ Label Studio's ML backend protocol, implemented with FastAPI:
 * ``POST /predict``: ``{"tasks": [...]}`` -> ``{"results": [one prediction per
   task]}``, each ``{"result": regions, "score", "model_version"}``; this is
   what "Retrieve predictions" in the Data Manager and the labelling screen use.
+  A task that is not a JSON object, or whose ``data`` is not one, is answered
+  422 naming the task. One request may carry at most ``MAX_TASKS_PER_REQUEST``
+  (500) tasks and ``MAX_TEXT_CHARS_PER_REQUEST`` (500,000) characters of task
+  text in all, about 25 s of CPU time, well inside Label Studio's 100 s
+  ``ML_TIMEOUT_PREDICT``; a larger one is answered 413 (select fewer tasks).
 * ``POST /webhook``: Label Studio registers it for the project when the backend
   is added and sends every event there. ``ANNOTATION_CREATED/UPDATED`` (and
   the bulk form) store the annotation as a correction, ``ANNOTATIONS_DELETED``
@@ -16,6 +21,16 @@ Label Studio's ML backend protocol, implemented with FastAPI:
 * ``POST /train``: the older protocol's training call (tasks with their
   annotations in the body), kept so both server generations work.
 * ``GET /versions``: the model versions this backend has served.
+
+Requests are served by a pool of threads, but the model runs one request at a
+time (torch already spreads one request over the cores, so running two at once
+gains nothing, and the tokenizer makes no promise to be safe to share between
+threads); the others wait their turn. At most ``MAX_PENDING_PREDICTIONS`` (32)
+prediction requests run or wait at once, fewer than the server's 40 request
+threads, so ``/health`` and the webhooks always find a free thread; one more is
+answered 503 with ``Retry-After``. The 413, 422 and 503 answers of
+``/predict`` carry ``{"error": message}`` (a body that is not a JSON object
+gets FastAPI's own 422).
 
 Retraining runs in one background thread: ``train_model`` with the served
 model's own training config, the configured corpus and the stored corrections
@@ -53,6 +68,58 @@ from sourcemark.training.pipeline import train_model
 log = logging.getLogger("sourcemark.serve")
 
 ANNOTATION_EVENTS = ("ANNOTATION_CREATED", "ANNOTATION_UPDATED", "ANNOTATIONS_CREATED")
+
+#: Most tasks one /predict request may carry.
+MAX_TASKS_PER_REQUEST = 500
+#: Most characters of task text, all tasks together, one /predict request may carry: the model scores
+#: about 20,000 characters a second on two cores (bench/results/score_throughput_torch.json), so the
+#: largest request takes about 25 s.
+MAX_TEXT_CHARS_PER_REQUEST = 500_000
+#: Most /predict requests running or waiting for the model at once; kept below the 40 threads FastAPI
+#: runs plain endpoints in, so requests waiting for the model cannot take the threads /health needs.
+MAX_PENDING_PREDICTIONS = 32
+#: Seconds a client turned away as busy is asked to wait before it retries.
+BUSY_RETRY_AFTER = 5
+
+
+class PredictError(ValueError):
+    """A /predict request the backend will not run: the HTTP status and the one-line reason."""
+
+    def __init__(self, status: int, message: str, headers: Mapping[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.headers = dict(headers or {})
+
+
+def _task_texts(tasks: Any) -> list[str | None]:
+    """Each task's text (None for a task without one); PredictError for a request of the wrong shape or size."""
+    if not isinstance(tasks, list):
+        raise PredictError(422, f"'tasks' must be a list of task objects, not {_json_type(tasks)}")
+    if len(tasks) > MAX_TASKS_PER_REQUEST:
+        raise PredictError(413, f"{len(tasks)} tasks in one request; the limit is {MAX_TASKS_PER_REQUEST}: "
+                                "ask for predictions on fewer tasks at a time")
+    texts: list[str | None] = []
+    for i, task in enumerate(tasks):
+        if not isinstance(task, Mapping):
+            raise PredictError(422, f"task {i} is {_json_type(task)}, not a task object")
+        data = task.get("data")
+        if data is not None and not isinstance(data, Mapping):
+            raise PredictError(422, f"task {i} (id {task.get('id')}): 'data' is {_json_type(data)}, "
+                                    "not an object")
+        text = (data or {}).get(TEXT_KEY)
+        texts.append(text if isinstance(text, str) and text.strip() else None)
+    total = sum(len(t) for t in texts if t)
+    if total > MAX_TEXT_CHARS_PER_REQUEST:
+        raise PredictError(413, f"{total} characters of task text in one request; the limit is "
+                                f"{MAX_TEXT_CHARS_PER_REQUEST}: ask for predictions on fewer tasks at a time")
+    return texts
+
+
+def _json_type(value: Any) -> str:
+    """What a JSON value is, for an error message (never the value itself: it may be a whole article)."""
+    names = {str: "a string", list: "a list", bool: "a boolean", int: "a number", float: "a number",
+             type(None): "null"}
+    return names.get(type(value), "an object" if isinstance(value, Mapping) else type(value).__name__)
 
 
 @dataclass
@@ -133,6 +200,9 @@ class Backend:
         self.versions: list[str] = [self.annotator.model_version]
         self.store = CorrectionStore(self.work_dir / "corrections.json")
         self._lock = threading.Lock()
+        self._model_lock = threading.Lock()  # one prediction request on the model at a time
+        self._max_pending = MAX_PENDING_PREDICTIONS
+        self._pending_predictions = threading.BoundedSemaphore(self._max_pending)
         self._thread: threading.Thread | None = None
         self._pending = False
         self._new_annotations = 0
@@ -145,19 +215,29 @@ class Backend:
     # ------------------------------------------------------------------ predictions
 
     def predict(self, tasks: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
-        """One prediction per task, in order (an empty one for a task without text)."""
-        annotator = self.annotator  # one model for the whole request, even if a swap happens meanwhile
+        """One prediction per task, in order (an empty one for a task without text).
+
+        PredictError for tasks of the wrong shape, too many or too long, or when
+        ``MAX_PENDING_PREDICTIONS`` requests are already running or waiting.
+        """
+        texts = _task_texts(tasks)
         docs, slots = [], []
-        for i, task in enumerate(tasks):
-            data = task.get("data") or {}
-            text = data.get(TEXT_KEY)
-            if isinstance(text, str) and text.strip():
-                docs.append(Document(str(data.get(DOC_ID_KEY) or f"ls-task-{task.get('id')}"), text))
+        for i, (task, text) in enumerate(zip(tasks, texts)):
+            if text is not None:
+                docs.append(Document(str(task["data"].get(DOC_ID_KEY) or f"ls-task-{task.get('id')}"), text))
                 slots.append(i)
-        results: list[dict[str, Any]] = [
-            {"result": [], "score": 0.0, "model_version": annotator.model_version} for _ in tasks]
-        for i, doc in zip(slots, annotator.annotate(docs)):
-            results[i] = document_to_prediction(doc, annotator.model_version)
+        if not self._pending_predictions.acquire(blocking=False):
+            raise PredictError(503, f"the backend is busy with {self._max_pending} prediction request(s): "
+                                    "retry later", {"Retry-After": str(BUSY_RETRY_AFTER)})
+        try:
+            with self._model_lock:
+                annotator = self.annotator  # one model for the whole request, even if a swap happens meanwhile
+                results: list[dict[str, Any]] = [
+                    {"result": [], "score": 0.0, "model_version": annotator.model_version} for _ in tasks]
+                for i, doc in zip(slots, annotator.annotate(docs)):
+                    results[i] = document_to_prediction(doc, annotator.model_version)
+        finally:
+            self._pending_predictions.release()
         return results
 
     # ------------------------------------------------------------------ events
@@ -284,10 +364,11 @@ def create_app(backend: Backend) -> Any:
 
     @app.post("/predict")
     def predict(body: dict = Body(default_factory=dict)) -> Any:
-        tasks = body.get("tasks") or []
-        if not isinstance(tasks, list):
-            return JSONResponse({"error": "'tasks' must be a list"}, status_code=400)
-        return {"results": backend.predict(tasks), "model_version": backend.model_version}
+        try:
+            results = backend.predict(body.get("tasks") or [])
+        except PredictError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=exc.status, headers=exc.headers)
+        return {"results": results, "model_version": backend.model_version}
 
     @app.post("/webhook")
     def webhook(body: dict = Body(default_factory=dict)) -> dict[str, Any]:

@@ -26,6 +26,10 @@ rules:
   server, the request, the cause and what to do; the CLI prints it and exits 1.
 * Tokens never leave this module in readable form: they are held in a Secret
   whose ``str``/``repr`` is masked, and every error message is scrubbed of them.
+  A user name and password in the URL (``http://user:secret@host``) are shown
+  as ``***`` wherever a message or repr shows the URL.
+* A malformed URL (``http://[::1``, a port out of range, no host) is a
+  SettingsError naming the problem, raised before any request is made.
 * Plain data. Methods return the server's JSON as dicts and lists, not SDK
   models: callers index them, whatever shape the SDK's model classes take.
 
@@ -44,6 +48,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, TypeVar
+from urllib.parse import unquote, urlsplit
 
 import httpx
 from label_studio_sdk.core.api_error import ApiError
@@ -132,6 +137,57 @@ class ConnectionSettings:
     token_source: str
     timeout: float = DEFAULT_TIMEOUT
 
+    def __repr__(self) -> str:
+        # the dataclass repr would show a password given in the URL
+        return (f"ConnectionSettings(url={mask_url(self.url)!r}, token={self.token!r}, "
+                f"token_source={self.token_source!r}, timeout={self.timeout!r})")
+
+
+def mask_url(url: str) -> str:
+    """``url`` with the user name and password before its host shown as ``***``; also for a malformed URL."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        scheme, rest = "", url
+    authority = rest.split("/", 1)[0]  # not cut at "?" or "#": an unencoded password may hold them
+    at = authority.rfind("@")
+    return url if at < 0 else f"{scheme}{sep}***{rest[at:]}"
+
+
+def _url_secrets(url: str) -> list[str]:
+    """The user info and password given in ``url``, as written and decoded: what error messages must not show."""
+    scheme, sep, rest = url.partition("://")
+    authority = (rest if sep else url).split("/", 1)[0]
+    userinfo = authority[:authority.rfind("@")] if "@" in authority else ""
+    password = userinfo.partition(":")[2]
+    found = {userinfo, unquote(userinfo), password, unquote(password)} - {""}
+    return sorted(found, key=len, reverse=True)  # the longest first, so a part never leaves the rest readable
+
+
+def check_url(url: str) -> None:
+    """Raise SettingsError, one line with the password masked, unless ``url`` is a usable http(s) URL."""
+    shown = mask_url(url)
+    if not url.startswith(("http://", "https://")):
+        raise SettingsError(f"Label Studio URL {shown!r} must start with http:// or https://")
+    if any(ch.isspace() or not ch.isprintable() for ch in url):
+        problem = "it contains a space or a control character"
+    else:
+        try:
+            parts = urlsplit(url)
+            parts.port  # noqa: B018 - parsing the port is what raises for one out of range or not a number
+            httpx.URL(url)  # what the requests will be built from: it rejects a few more
+            problem = ""
+            if not parts.hostname:
+                problem = "it has no host name"
+            elif parts.query or parts.fragment or url.endswith(("?", "#")):
+                problem = "it has a query or fragment (? or #); give the server's address only"
+        except (ValueError, httpx.InvalidURL) as exc:
+            problem = str(exc) or type(exc).__name__
+            for secret in _url_secrets(url):
+                problem = problem.replace(secret, "***")
+    if problem:
+        raise SettingsError(f"Label Studio URL {shown!r} is malformed: {' '.join(problem.split())} "
+                            "(expected http://HOST:PORT or https://HOST/PATH)")
+
 
 def default_config_path() -> Path:
     base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
@@ -183,8 +239,7 @@ def resolve_settings(url: str | None = None, api_key: str | None = None, config:
         raise SettingsError("no Label Studio URL: pass --url, set LABEL_STUDIO_URL or put url = \"...\" "
                             f"in {path}")
     chosen_url = str(chosen_url).strip().rstrip("/")
-    if not chosen_url.startswith(("http://", "https://")):
-        raise SettingsError(f"Label Studio URL {chosen_url!r} must start with http:// or https://")
+    check_url(chosen_url)
     if not token.strip():
         raise SettingsError("no Label Studio API token: set LABEL_STUDIO_API_KEY (Account & Settings > "
                             f"Personal Access Token or legacy token) or put api_key = \"...\" in {path}")
@@ -245,8 +300,11 @@ class LabelStudioClient:
     """
 
     def __init__(self, settings: ConnectionSettings, transport: httpx.BaseTransport | None = None) -> None:
+        check_url(settings.url)  # settings need not come from resolve_settings
         self.settings = settings
         self.url = settings.url
+        self.shown_url = mask_url(settings.url)  # the URL in messages: never a password given in it
+        self._url_secrets = _url_secrets(settings.url)
         claims = _jwt_claims(settings.token.reveal())
         self._kind = "legacy" if claims is None else str(claims.get("token_type") or "access")
         self._last = ("", "")  # method and path of the last request sent: errors name it
@@ -262,7 +320,7 @@ class LabelStudioClient:
             raise
 
     def __repr__(self) -> str:
-        return f"LabelStudioClient(url={self.url!r}, token=***, token_source={self.settings.token_source!r})"
+        return f"LabelStudioClient(url={self.shown_url!r}, token=***, token_source={self.settings.token_source!r})"
 
     def __enter__(self) -> "LabelStudioClient":
         return self
@@ -288,7 +346,7 @@ class LabelStudioClient:
                                httpx_client=self._http, timeout=self.settings.timeout, max_retries=0)
         except ApiError as exc:  # the SDK refuses an expired personal access token before sending it
             raise AuthError(f"the personal access token from {self.settings.token_source} cannot be used with "
-                            f"Label Studio at {self.url} ({self._detail(exc.body, exc.status_code)}): "
+                            f"Label Studio at {self.shown_url} ({self._detail(exc.body, exc.status_code)}): "
                             f"{PAT_HINT}") from None
 
     def _note(self, request: httpx.Request) -> None:
@@ -298,6 +356,8 @@ class LabelStudioClient:
         token = self.settings.token.reveal()
         if token:
             text = text.replace(token, "***")
+        for secret in self._url_secrets:  # httpx's messages may quote the URL as given
+            text = text.replace(secret, "***")
         return _JWT.sub("***", text)  # the access tokens the SDK got in exchange for a personal access token
 
     def _detail(self, body: Any, status: int | None) -> str:
@@ -316,21 +376,24 @@ class LabelStudioClient:
         status = exc.status_code or 0
         if 300 <= status < 400:
             target = (exc.headers or {}).get("location", "elsewhere")
-            return LabelStudioError(f"{self.url} answered {method} {path} with a redirect (HTTP {status}) to "
+            return LabelStudioError(f"{self.shown_url} answered {method} {path} with a redirect (HTTP {status}) to "
                                     f"{self._scrub(target)}: give the URL of Label Studio itself (http or https?)")
         if status < 300:  # the SDK could not decode a successful answer
-            return LabelStudioError(f"{self.url} answered {method} {path} with something that is not JSON: "
+            return LabelStudioError(f"{self.shown_url} answered {method} {path} with something that is not JSON: "
                                     "is this really a Label Studio server?")
         detail = self._detail(exc.body, status)
         if self._kind == "refresh" and (status == 401 or path == REFRESH_PATH):
-            return AuthError(f"Label Studio at {self.url} rejected the personal access token from "
+            return AuthError(f"Label Studio at {self.shown_url} rejected the personal access token from "
                              f"{self.settings.token_source} ({detail}): {PAT_HINT}")
         if status == 401:
-            return AuthError(f"Label Studio at {self.url} rejected the API token from {self.settings.token_source} "
-                             f"({detail}): use a valid personal access token or legacy token of this server")
+            return AuthError(f"Label Studio at {self.shown_url} rejected the API token from "
+                             f"{self.settings.token_source} ({detail}): use a valid personal access token or "
+                             "legacy token of this server")
         if status == 403:
-            return AuthError(f"Label Studio at {self.url} refused {method} {path} for this token's user ({detail})")
-        return LabelStudioError(f"Label Studio at {self.url}: {method} {path} failed with HTTP {status}: {detail}")
+            return AuthError(f"Label Studio at {self.shown_url} refused {method} {path} for this token's user "
+                             f"({detail})")
+        return LabelStudioError(f"Label Studio at {self.shown_url}: {method} {path} failed with HTTP {status}: "
+                                f"{detail}")
 
     def _call(self, fn: Callable[["LabelStudio"], T],
               special: Mapping[int, Callable[[str], LabelStudioError]] | None = None) -> T:
@@ -350,23 +413,23 @@ class LabelStudioClient:
             raise self._api_error(exc) from None
         except (ParsingError, ValueError) as exc:  # an answer of the wrong shape, or a token exchange's not JSON
             method, path = self._last
-            raise LabelStudioError(f"{self.url} answered {method} {path} with something Label Studio does not "
+            raise LabelStudioError(f"{self.shown_url} answered {method} {path} with something Label Studio does not "
                                    f"send ({type(exc).__name__}): is this really a Label Studio server?") from None
         except httpx.TimeoutException:
             method, path = self._last
             raise RequestTimeout(
-                f"Label Studio at {self.url} did not answer {method} {path} within {self.settings.timeout:g} s: "
+                f"Label Studio at {self.shown_url} did not answer {method} {path} within {self.settings.timeout:g} s: "
                 "the server is overloaded or stuck; retry, or raise --timeout"
             ) from None
         except httpx.ConnectError as exc:
             reason = self._scrub(str(exc)) or type(exc).__name__
             raise ServerUnreachable(
-                f"cannot connect to Label Studio at {self.url} ({reason}): is the server running and the URL "
+                f"cannot connect to Label Studio at {self.shown_url} ({reason}): is the server running and the URL "
                 "right? (a local test server: scripts/labelstudio.sh start)"
             ) from None
         except httpx.HTTPError as exc:
             raise LabelStudioError(
-                f"talking to Label Studio at {self.url} failed: {type(exc).__name__}: {self._scrub(str(exc))}"
+                f"talking to Label Studio at {self.shown_url} failed: {type(exc).__name__}: {self._scrub(str(exc))}"
             ) from None
 
     def _json(self, fn: Callable[["LabelStudio"], Any],
@@ -396,7 +459,7 @@ class LabelStudioClient:
         try:
             return response.json()
         except ValueError:
-            raise LabelStudioError(f"{self.url} answered {method} {path} with something that is not JSON: "
+            raise LabelStudioError(f"{self.shown_url} answered {method} {path} with something that is not JSON: "
                                    "is this really a Label Studio server?") from None
 
     # ------------------------------------------------------------------ users
@@ -405,7 +468,7 @@ class LabelStudioClient:
         """The token's user; the cheapest call that proves URL and token are right."""
         user = self._json(lambda ls: ls.users.with_raw_response.whoami())
         if not isinstance(user, Mapping) or "id" not in user:
-            raise LabelStudioError(f"{self.url} does not answer like Label Studio (no user from whoami)")
+            raise LabelStudioError(f"{self.shown_url} does not answer like Label Studio (no user from whoami)")
         return dict(user)
 
     # ------------------------------------------------------------------ projects
@@ -426,7 +489,8 @@ class LabelStudioClient:
 
     def get_project(self, project_id: int) -> dict[str, Any]:
         return self._json(lambda ls: ls.projects.with_raw_response.get(project_id), special={
-            404: lambda detail: ProjectNotFound(f"no project with id {project_id} on Label Studio at {self.url}")})
+            404: lambda detail: ProjectNotFound(f"no project with id {project_id} on Label Studio at "
+                                                f"{self.shown_url}")})
 
     def find_project(self, ref: str | int) -> dict[str, Any] | None:
         """A project by id (digits) or exact title; None if there is none. Ambiguous titles are an error."""
@@ -439,7 +503,7 @@ class LabelStudioClient:
         matches = [p for p in self._projects(title=text) if p.get("title") == text]
         if len(matches) > 1:
             ids = ", ".join(str(p["id"]) for p in matches)
-            raise LabelStudioError(f"{len(matches)} projects are titled {text!r} on {self.url} (ids {ids}): "
+            raise LabelStudioError(f"{len(matches)} projects are titled {text!r} on {self.shown_url} (ids {ids}): "
                                    "pass --project with the id")
         return self.get_project(matches[0]["id"]) if matches else None
 
@@ -447,7 +511,7 @@ class LabelStudioClient:
         """A project that exists and whose config holds sourcemark annotations, or a clear error."""
         project = self.find_project(ref)
         if project is None:
-            raise ProjectNotFound(f"no Label Studio project {ref!r} at {self.url} "
+            raise ProjectNotFound(f"no Label Studio project {ref!r} at {self.shown_url} "
                                   "(give its id or exact title; `ls push --create` creates it)")
         check_project_config(project)
         return project
@@ -469,7 +533,7 @@ class LabelStudioClient:
         # the SDK validates only against an existing project (projects.validate_label_config(id));
         # this endpoint checks a config before the project is created
         self._request("POST", "/api/projects/validate/", json={"label_config": label_config}, special={
-            400: lambda detail: LabelStudioError(f"Label Studio at {self.url} rejects the labelling config: "
+            400: lambda detail: LabelStudioError(f"Label Studio at {self.shown_url} rejects the labelling config: "
                                                  f"{detail}")})
 
     # ------------------------------------------------------------------ tasks and predictions
@@ -483,7 +547,7 @@ class LabelStudioClient:
                     lambda ls, page=page: ls.tasks.list(project=project_id, page=page, page_size=PAGE_SIZE,
                                                         fields="task_only"),
                     special={404: lambda detail: ProjectNotFound(f"no project with id {project_id} on Label "
-                                                                 f"Studio at {self.url} ({detail})")})
+                                                                 f"Studio at {self.shown_url} ({detail})")})
             except ProjectNotFound:
                 if page > 1:
                     return  # past the last page
@@ -506,7 +570,7 @@ class LabelStudioClient:
             return [int(t) for t in body["task_ids"]]
         if isinstance(body, Mapping) and "import" in body:  # asynchronous import (non-community editions)
             return self._wait_import(project_id, int(body["import"]))
-        raise LabelStudioError(f"Label Studio at {self.url} did not return the ids of imported tasks")
+        raise LabelStudioError(f"Label Studio at {self.shown_url} did not return the ids of imported tasks")
 
     def _wait_import(self, project_id: int, import_id: int, limit: float = 600.0) -> list[int]:
         started = time.time()

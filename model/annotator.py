@@ -8,6 +8,7 @@ card. Loading checks all of it and says what is wrong.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from dataclasses import asdict, dataclass, field, is_dataclass
@@ -24,6 +25,7 @@ from sourcemark.model.decoding import decode_mentions, recall_known_sources
 from sourcemark.model.encoding import CONTEXT, ISOLATE_PASSAGES, MAX_LENGTH, TAGS, build_windows
 from sourcemark.model.features import FEATURE_NAMES
 from sourcemark.model.network import SourcemarkNet, collate
+from sourcemark.model.mention_rules import tidy_span
 from sourcemark.model.registry import SourceRegistry, default_registry
 from sourcemark.segmentation import mark_sections, segment
 
@@ -92,11 +94,49 @@ class ModelSettings:
                 )
 
 
-def _load_encoder(config_dir: str) -> torch.nn.Module:
-    # transformers is slow to import: loaded with a model, not by every command that imports this module
-    from transformers import AutoConfig, AutoModel
+def file_sha256(path: str | os.PathLike[str]) -> str:
+    """The sha256 of a file, read in chunks: model weights are too big to read into memory for it."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
-    config = AutoConfig.from_pretrained(config_dir)
+
+def output_file_mode() -> int:
+    """The mode ``open(path, "w")`` gives a new file: 0666 less the umask, for writers that do not honour it."""
+    mask = os.umask(0o022)  # the umask can only be read by setting it
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+def _load_tokenizer(path: Path, vocab_size: int) -> Any:
+    """The tokenizer saved with a model, refused when it is missing or cannot be the encoder's."""
+    # transformers is slow to import: loaded with a model, not by every command that imports this module
+    from transformers import AutoTokenizer
+
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(str(path))
+    except (OSError, ValueError) as exc:
+        reason = " ".join(str(exc).split())
+        raise ModelLoadError(f"{path}: tokenizer files missing or broken ({reason})") from None
+    # Without its vocabulary files transformers builds a tokenizer of the special tokens alone, without
+    # an error: every word would become [UNK] and the model would score every passage alike.
+    names = sorted(set(getattr(tokenizer, "vocab_files_names", {}).values()))
+    if names and not any((path / name).is_file() for name in names):
+        raise ModelLoadError(f"{path}: no tokenizer files (none of {', '.join(names)}); copy the tokenizer "
+                             "saved with the model into the folder")
+    # A tokenizer of another model gives token ids that mean other words to this encoder, or none at all.
+    if len(tokenizer) != vocab_size:
+        raise ModelLoadError(f"{path}: the tokenizer has {len(tokenizer)} tokens but the encoder's vocabulary "
+                             f"has {vocab_size} (config.json vocab_size); the tokenizer files are not this model's")
+    return tokenizer
+
+
+def _load_encoder(config: Any) -> torch.nn.Module:
+    # transformers is slow to import: loaded with a model, not by every command that imports this module
+    from transformers import AutoModel
+
     return AutoModel.from_config(config)
 
 
@@ -109,6 +149,10 @@ class Annotator:
         self.tokenizer = tokenizer
         self.settings = settings
         self.registry = registry or default_registry()
+
+    #: The sha256 of the weights file this annotator's weights were loaded from or last saved to (None:
+    #: built in memory): what the ONNX graphs cached beside the weights are keyed by.
+    weights_sha256: str | None = None
 
     @property
     def model_version(self) -> str:
@@ -130,14 +174,19 @@ class Annotator:
             raise ModelLoadError(f"{path / SETTINGS_FILE}: unreadable settings ({exc})") from None
         settings.check_labels(str(path / SETTINGS_FILE))
         # transformers is slow to import: loaded with a model, not by every command that imports this module
-        from transformers import AutoTokenizer
+        from transformers import AutoConfig
 
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         try:
-            tokenizer = AutoTokenizer.from_pretrained(str(path))
+            config = AutoConfig.from_pretrained(str(path))
         except (OSError, ValueError) as exc:
-            raise ModelLoadError(f"{path}: tokenizer files missing or broken ({exc})") from None
-        net = SourcemarkNet(_load_encoder(str(path)))
+            reason = " ".join(str(exc).split())
+            raise ModelLoadError(f"{path / 'config.json'}: unreadable encoder config ({reason})") from None
+        tokenizer = _load_tokenizer(path, int(config.vocab_size))
+        net = SourcemarkNet(_load_encoder(config))
+        # hashed before the weights are read: if the file is replaced in between, the key names the older
+        # weights, so a graph cached under it is found stale next time rather than trusted
+        digest = file_sha256(path / WEIGHTS_FILE)
         try:
             missing, unexpected = net.load_state_dict(load_file(str(path / WEIGHTS_FILE)), strict=False)
         except Exception as exc:  # noqa: BLE001 - safetensors raises its own error types
@@ -148,7 +197,9 @@ class Annotator:
                 f"{path / WEIGHTS_FILE}: weights do not fit the network "
                 f"(missing {missing[:3]}, unexpected {unexpected[:3]})"
             )
-        return cls(net, tokenizer, settings)
+        annotator = cls(net, tokenizer, settings)
+        annotator.weights_sha256 = digest
+        return annotator
 
     def save(self, directory: str | os.PathLike[str]) -> None:
         """Write weights, encoder config, tokenizer and settings into ``directory``."""
@@ -156,6 +207,10 @@ class Annotator:
         path.mkdir(parents=True, exist_ok=True)
         state = {k: v.detach().contiguous() for k, v in self.net.state_dict().items()}
         save_file(state, str(path / WEIGHTS_FILE))
+        # safetensors writes the file 0600; the rest of the folder is made as the umask says, and a model
+        # saved for others to score must be readable by them
+        os.chmod(path / WEIGHTS_FILE, output_file_mode())
+        self.weights_sha256 = file_sha256(path / WEIGHTS_FILE)
         self.net.encoder.config.save_pretrained(str(path))
         self.tokenizer.save_pretrained(str(path))
         self.settings.registry_version = self.registry.version
@@ -204,9 +259,11 @@ class Annotator:
             decoded.sort(key=lambda m: m.start)
         mentions = []
         for m in decoded:
-            mention = SourceMention(m.start, m.end, m.type, round(m.score, 4))
-            span = doc.text[m.start : m.end]
-            identified = self.registry.identify(span)
+            edges = tidy_span(doc.text, m.start, m.end)
+            if edges is None:
+                continue
+            mention = SourceMention(edges[0], edges[1], m.type, round(m.score, 4))
+            identified = self.registry.identify(doc.text[m.start : m.end])
             if identified is not None:
                 # A known outlet anywhere in the mention decides its type: predicted spans often run on past
                 # the name ("Al-Naba claims"), so requiring the name to cover most of the span misses them.

@@ -8,11 +8,16 @@ keeping the heads in torch means one code path for everything after it.
 
 The graph is exported once per model directory and cached beside the
 weights (``encoder.onnx``, ``encoder.<recipe>.onnx``): exporting takes
-seconds, loading a cached file a fraction of that. A cached file older than
-``model.safetensors`` is exported again, so retraining into the same
-directory cannot leave a stale graph behind. Files are written to a temporary
-name and renamed, so a crash or two processes exporting at once (Ray actors)
-never leave a half-written graph.
+seconds, loading a cached file a fraction of that. Each graph has a key
+beside it (``encoder.onnx.key``): the sha256 of the weights it was exported
+from, its recipe and the opset. A graph whose key differs from the loaded
+weights' is exported again, so neither retraining into the same directory
+nor weights copied in with their old modification times (``cp -p``,
+``rsync -a``, ``tar x``) can pair a stale graph with new heads; times are
+never trusted. A cached graph ONNX Runtime cannot load (truncated, corrupt)
+is exported again once rather than abandoned (:func:`load_graph`). Files are
+written to a temporary name and renamed, so a crash or two processes
+exporting at once (Ray actors) never leave a half-written graph.
 
 The exported graph is passed through ONNX Runtime's BERT fusion
 (``onnxruntime.transformers.optimizer``): attention, GELU and the layer norms
@@ -30,6 +35,7 @@ means the same thing.
 from __future__ import annotations
 
 import copy
+import json
 import os
 import re
 import tempfile
@@ -41,8 +47,8 @@ import numpy as np
 import torch
 from torch import nn
 
-#: The weights file the cached graphs are compared against.
-WEIGHTS_FILE = "model.safetensors"
+from sourcemark.model.annotator import WEIGHTS_FILE, file_sha256, output_file_mode
+
 #: Graph input and output names; OnnxEncoder feeds inputs by these names.
 INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")
 OUTPUT_NAME = "last_hidden_state"
@@ -107,12 +113,43 @@ def graph_path(directory: str | os.PathLike[str], quantize: str = "none", recipe
     return Path(directory) / ("encoder.onnx" if name == "none" else f"encoder.{name}.onnx")
 
 
-def _fresh(path: Path, *sources: Path) -> bool:
-    """``path`` exists and is not older than any existing source."""
-    if not path.is_file():
+def key_path(graph: Path) -> Path:
+    """Where the key of a cached graph is kept."""
+    return graph.with_name(graph.name + ".key")
+
+
+def cache_key(weights_sha256: str, quantize: str = "none", recipes: Recipes = RECIPES) -> dict[str, Any]:
+    """What a cached graph must have been made from to be used: the weights, the recipe and the opset."""
+    return {"weights_sha256": weights_sha256, "recipe": _recipe_name(quantize, recipes), "opset": OPSET}
+
+
+def weights_sha256_of(annotator: Any, directory: str | os.PathLike[str]) -> str:
+    """The key of ``annotator``'s weights: recorded when they were loaded or saved, else its directory's file."""
+    return getattr(annotator, "weights_sha256", None) or file_sha256(Path(directory) / WEIGHTS_FILE)
+
+
+def _cached(graph: Path, key: dict[str, Any]) -> bool:
+    """``graph`` exists and its key says it was made from ``key``'s weights, recipe and opset."""
+    if not graph.is_file():
         return False
-    mtime = path.stat().st_mtime
-    return all(not s.is_file() or s.stat().st_mtime <= mtime for s in sources)
+    try:
+        return json.loads(key_path(graph).read_text(encoding="utf-8")) == key
+    except (OSError, ValueError):
+        return False
+
+
+def _store(graph: Path, key: dict[str, Any], write: Callable[[Path], None]) -> None:
+    """Write ``graph`` with ``write``, then its key: a graph being replaced never has a key naming it."""
+    key_path(graph).unlink(missing_ok=True)
+    _atomic(graph, write)
+    _atomic(key_path(graph), lambda tmp: tmp.write_text(json.dumps(key) + "\n", encoding="utf-8"))
+
+
+def _forget(graph: Path) -> None:
+    """Delete a cached graph and its key, so the next export writes them again."""
+    for path in (key_path(graph), graph):
+        if path.is_file():
+            path.unlink()
 
 
 def _atomic(target: Path, write: Callable[[Path], None]) -> None:
@@ -122,7 +159,7 @@ def _atomic(target: Path, write: Callable[[Path], None]) -> None:
     tmp = Path(name)
     try:
         write(tmp)
-        os.chmod(tmp, 0o644)  # mkstemp's 0600 would hide the cache from other users of a shared model
+        os.chmod(tmp, output_file_mode())  # mkstemp's 0600 would hide the cache from other users of a shared model
         os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
@@ -201,22 +238,52 @@ def _quantize(source: Path, out: Path, recipe: dict[str, Any], num_layers: int) 
 
 
 def export_encoder(encoder: nn.Module, directory: str | os.PathLike[str], quantize: str = "none",
-                   recipes: Recipes = RECIPES) -> Path:
+                   recipes: Recipes = RECIPES, weights_sha256: str | None = None) -> Path:
     """The cached ONNX graph of ``encoder`` for ``quantize`` in ``directory``, exported if missing or stale.
 
     ``quantize`` is ``none`` (fp32), ``int8`` (the recipe :data:`INT8`) or
-    any key of ``recipes``.
+    any key of ``recipes``. ``weights_sha256`` is the sha256 of the weights
+    ``encoder`` was loaded from (``Annotator.weights_sha256``); without it the
+    directory's weights file is hashed.
     """
+    digest = weights_sha256 or file_sha256(Path(directory) / WEIGHTS_FILE)
     target = graph_path(directory, quantize, recipes)
-    weights = Path(directory) / WEIGHTS_FILE
-    fp32 = graph_path(directory, "none")
-    if not _fresh(fp32, weights):
-        _atomic(fp32, lambda tmp: _export_fp32(encoder, tmp))
-    recipe = recipes[_recipe_name(quantize, recipes)]
-    if recipe is not None and not _fresh(target, weights, fp32):
+    fp32, fp32_key = graph_path(directory, "none"), cache_key(digest, "none")
+    exported = not _cached(fp32, fp32_key)
+    if exported:
+        _store(fp32, fp32_key, lambda tmp: _export_fp32(encoder, tmp))
+    recipe, key = recipes[_recipe_name(quantize, recipes)], cache_key(digest, quantize, recipes)
+    if recipe is not None and not _cached(target, key):
         layers = int(getattr(encoder.config, "num_hidden_layers", 0))
-        _atomic(target, lambda tmp: _quantize(fp32, tmp, recipe, layers))
+        try:
+            _store(target, key, lambda tmp: _quantize(fp32, tmp, recipe, layers))
+        except OSError:
+            raise  # the directory cannot be written: exporting again would not help
+        except Exception:  # noqa: BLE001 - onnx and onnxruntime raise their own types for an unreadable graph
+            if exported:
+                raise
+            # the cached fp32 graph could not be read (truncated, corrupt): export it again, once
+            _store(fp32, fp32_key, lambda tmp: _export_fp32(encoder, tmp))
+            _store(target, key, lambda tmp: _quantize(fp32, tmp, recipe, layers))
     return target
+
+
+def load_graph(encoder: nn.Module, directory: str | os.PathLike[str], quantize: str = "none",
+               recipes: Recipes = RECIPES, weights_sha256: str | None = None,
+               threads: int | None = None) -> "OnnxEncoder":
+    """An :class:`OnnxEncoder` on the cached graph (see :func:`export_encoder`).
+
+    A cached graph ONNX Runtime cannot load (truncated by a full disk or an
+    interrupted copy, corrupt) is deleted and exported again, once: otherwise
+    every later run would fail on it, or quietly fall back to torch.
+    """
+    path = export_encoder(encoder, directory, quantize, recipes, weights_sha256)
+    try:
+        return OnnxEncoder(path, encoder.config, threads)
+    except Exception:  # noqa: BLE001 - onnxruntime raises its own error types for an unloadable graph
+        _forget(path)
+        path = export_encoder(encoder, directory, quantize, recipes, weights_sha256)
+        return OnnxEncoder(path, encoder.config, threads)
 
 
 class OnnxEncoder(nn.Module):
@@ -263,5 +330,5 @@ def use_onnx(annotator: Any, model_dir: str | os.PathLike[str], quantize: str = 
     encoder = annotator.net.encoder
     if isinstance(encoder, OnnxEncoder):
         raise ValueError("this annotator's encoder already runs in ONNX Runtime")
-    path = export_encoder(encoder, model_dir, quantize, recipes)
-    annotator.net.encoder = OnnxEncoder(path, encoder.config)
+    annotator.net.encoder = load_graph(encoder, model_dir, quantize, recipes,
+                                       weights_sha256_of(annotator, model_dir))

@@ -2,12 +2,24 @@
 
 * Streaming: documents are read, scored and written in chunks; memory does
   not grow with the number of documents.
-* Resumable: documents already in the output (by ``doc_id``) are skipped, and
-  each chunk is appended with one write and an fsync, so a crash loses at most
-  the chunk in flight. A partial last line left by a crash is cut off before
-  resuming.
+* Resumable: a document already in the output is skipped when both its
+  ``doc_id`` and the hash of its text match the last line written for that
+  id (the hash is computed from the stored ``text``, so older outputs resume
+  too). A document whose id is there but whose text changed is scored again,
+  with a warning on stderr: its new line is appended like any other, and at
+  the end of the run the output is rewritten atomically keeping only the last
+  line of each id. A run stopped before that rewrite leaves both lines; the
+  next run reads the last one as the current prediction and rewrites then.
+* Crash-safe: each chunk is appended with one write and an fsync, so a crash
+  loses at most the chunk in flight. A partial last line left by a crash is
+  cut off before resuming; any other bad line (a torn line in the middle, a
+  record without ``doc_id``, ``text`` or ``passages``) is reported by file and
+  line and nothing is appended: it is not a file this run can safely extend.
 * Nothing lost: a document that cannot be read or scored goes to the errors
-  file with the reason, and the batch goes on.
+  file with the reason, and the batch goes on. The errors file holds the
+  failures of the last run: each run rewrites it. Failed documents are never
+  in the output, so every run retries them and records again what still
+  fails; appending instead would repeat every failure on every rerun.
 """
 
 from __future__ import annotations
@@ -18,16 +30,17 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Any, Callable
 
 from tqdm.auto import tqdm
 
+from sourcemark.command_errors import CommandError
 from sourcemark.streaming import chunked
 from sourcemark.documents import Document
 from sourcemark.jsonl import atomic_output, dumps_document, iter_jsonl
 from sourcemark.model.annotator import Annotator
 from sourcemark.scoring.summary import SUMMARY_COLUMNS, article_summary
-from sourcemark.readers import ReadError, read_inputs
+from sourcemark.readers import ReadError, read_inputs, text_sha1
 from sourcemark.scoring.job import ScoreJob
 
 
@@ -42,34 +55,99 @@ class ScoreStats:
     seconds: float = 0.0
 
 
-def repair_and_collect_ids(path: Path) -> set[str]:
-    """Cut a partial last line (a crash mid-write) and return the doc_ids already written."""
+class DamagedOutput(CommandError):
+    """The predictions file has a bad line before its end: appending to it would bury the damage."""
+
+
+def _prediction_problem(raw: bytes, first: bool) -> tuple[str | None, str, str]:
+    """``(problem, doc_id, text)`` of one complete output line; ``problem`` is None for a usable prediction."""
+    try:
+        line = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return f"not UTF-8 (byte {exc.start} of the line)", "", ""
+    if first:
+        line = line.removeprefix("\ufeff")
+    try:
+        value: Any = json.loads(line)
+    except json.JSONDecodeError as exc:
+        return f"invalid JSON: {exc.msg} (column {exc.colno})", "", ""
+    if not isinstance(value, dict):
+        return f"expected a JSON object, got {type(value).__name__}", "", ""
+    doc_id, text = value.get("doc_id"), value.get("text")
+    if not isinstance(doc_id, str) or not doc_id:
+        return "record has no 'doc_id' string", "", ""
+    if not isinstance(text, str):
+        return f"{doc_id}: record has no 'text' string", "", ""
+    if not isinstance(value.get("passages"), list):
+        return f"{doc_id}: record has no 'passages' list", "", ""
+    return None, doc_id, text
+
+
+def load_output(path: Path) -> tuple[dict[str, str], bool]:
+    """Check an existing output, cut a partial last line, and return what it holds.
+
+    Returns the text hash of each ``doc_id`` (from its last line) and whether
+    an id has more than one line. Raises DamagedOutput, naming the file and
+    line, for a bad line anywhere but at the very end; the file is then left
+    exactly as it was.
+    """
     if not path.is_file():
-        return set()
-    with open(path, "rb+") as handle:
-        data_end = handle.seek(0, os.SEEK_END)
-        if data_end:
-            handle.seek(max(0, data_end - 1))
-            if handle.read(1) != b"\n":
-                handle.seek(0)
-                content = handle.read()
-                handle.truncate(content.rfind(b"\n") + 1)
-    done = set()
+        return {}, False
+    done: dict[str, str] = {}
+    repeated = False
+    complete = 0  # bytes up to the end of the last complete line
+    with open(path, "rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            if not raw.endswith(b"\n"):
+                break  # a partial last line: a crash mid-write, cut below
+            complete += len(raw)
+            if not raw.strip():
+                continue
+            problem, doc_id, text = _prediction_problem(raw, number == 1)
+            if problem is not None:
+                raise DamagedOutput(f"{path}:{number}: {problem}: refusing to append to a damaged predictions "
+                                    f"file; fix or remove that line, or score into another --out")
+            repeated = repeated or doc_id in done
+            done[doc_id] = text_sha1(text)
+        size = handle.seek(0, os.SEEK_END)
+    if complete < size:
+        with open(path, "rb+") as handle:
+            handle.truncate(complete)
+    return done, repeated
+
+
+def repair_and_collect_ids(path: Path) -> dict[str, str]:
+    """Cut a partial last line (a crash mid-write) and return each written doc_id with the hash of its text."""
+    return load_output(path)[0]
+
+
+def keep_last_lines(path: Path) -> None:
+    """Rewrite ``path`` atomically, keeping only the last line of each ``doc_id`` (the current prediction)."""
+    last: dict[str, int] = {}
     for record in iter_jsonl(path):
-        if isinstance(record.value, dict) and isinstance(record.value.get("doc_id"), str):
-            done.add(record.value["doc_id"])
-    return done
+        if isinstance(record.value, dict):
+            last[record.value.get("doc_id")] = record.line
+    keep = set(last.values())
+    with atomic_output(path) as target:
+        with open(path, "rb") as source:  # closed before the replace, which some systems need
+            for number, raw in enumerate(source, start=1):
+                if number in keep:
+                    target.write(raw.decode("utf-8"))
 
 
 class AppendLog:
-    """An append-only JSONL file written a chunk at a time, each chunk in one write + fsync."""
+    """An append-only JSONL file written a chunk at a time, each chunk in one write + fsync.
 
-    def __init__(self, path: Path | None) -> None:
+    ``truncate`` empties an existing file first (the errors file is rewritten by each run).
+    """
+
+    def __init__(self, path: Path | None, truncate: bool = False) -> None:
         self.path = path
         self.fd: int | None = None
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
-            self.fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+            flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | (os.O_TRUNC if truncate else 0)
+            self.fd = os.open(path, flags, 0o644)
 
     def write(self, lines: list[str]) -> None:
         if self.fd is None or not lines:
@@ -90,18 +168,34 @@ def _error_line(where: str, doc_id: str | None, message: str) -> str:
 class ScoreSink:
     """Where scored documents and failures go, whichever engine scored them.
 
-    Holds the ids already written (for resuming), appends predictions and
-    errors a chunk at a time, keeps the counts and the progress bar.
+    Holds the ids already written with the hash of their text (for resuming),
+    appends predictions and errors a chunk at a time, keeps the counts and the
+    progress bar. ``notice`` hears warnings (a changed text scored again).
     """
 
-    def __init__(self, out: Path, errors: Path | None, progress: bool) -> None:
-        self.done = repair_and_collect_ids(out)
+    def __init__(self, out: Path, errors: Path | None, progress: bool,
+                 notice: Callable[[str], None] = lambda _m: None) -> None:
+        self.out = out
+        # checked before anything is opened for writing: a damaged output is refused untouched
+        self.done, self.superseded = load_output(out)
+        self.notice = notice
         self.stats = ScoreStats()
         self.started = time.time()
-        self.writer, self.error_log = AppendLog(out), AppendLog(errors)
+        self.writer, self.error_log = AppendLog(out), AppendLog(errors, truncate=True)
         self.bar = tqdm(desc="scoring", unit="doc", disable=not progress)
         self.lines: list[str] = []
         self.error_lines: list[str] = []
+
+    def is_done(self, doc_id: str, text_hash: str) -> bool:
+        """Whether this document (its id and its text) is already in the output; a changed text is announced."""
+        known = self.done.get(doc_id)
+        if known is None:
+            return False
+        if known == text_hash:
+            return True
+        self.notice(f"warning: {doc_id}: the text changed since it was scored into {self.out}: scoring it again "
+                    f"(the new prediction replaces the old one)")
+        return False
 
     def error(self, where: str, doc_id: str | None, message: str) -> None:
         self.error_lines.append(_error_line(where, doc_id, message))
@@ -112,9 +206,11 @@ class ScoreSink:
         self.stats.skipped += 1
         self.bar.update(1)
 
-    def scored(self, doc_id: str, line: str, passages: int) -> None:
+    def scored(self, doc_id: str, line: str, passages: int, text_hash: str) -> None:
+        if doc_id in self.done:
+            self.superseded = True  # an older line of this id is dropped when the run ends
         self.lines.append(line)
-        self.done.add(doc_id)
+        self.done[doc_id] = text_hash
         self.stats.scored += 1
         self.stats.passages += passages
         self.bar.update(1)
@@ -122,7 +218,7 @@ class ScoreSink:
     def add_chunk(self, scored: list[Document], failures: list[tuple[str, str, str]]) -> None:
         """Keep what :func:`score_chunk` returned: predictions as output lines, failures as errors."""
         for doc in scored:
-            self.scored(doc.doc_id, prediction_line(doc), len(doc.passages))
+            self.scored(doc.doc_id, prediction_line(doc), len(doc.passages), text_sha1(doc.text))
         for where, doc_id, message in failures:
             self.error(where, doc_id, message)
 
@@ -135,13 +231,21 @@ class ScoreSink:
         self.bar.set_postfix(docs_s=f"{self.stats.scored / elapsed:.1f}",
                              passages_s=f"{self.stats.passages / elapsed:.0f}", failed=self.stats.failed)
 
-    def close(self) -> ScoreStats:
+    def close(self, completed: bool = True) -> ScoreStats:
+        """Write what is pending; after a completed run, drop the lines that newer ones replaced.
+
+        An interrupted run skips that rewrite (it may be long): the next run
+        reads the last line of each id and rewrites when it completes.
+        """
         try:
             self.flush()
         finally:
             self.bar.close()
             self.writer.close()
             self.error_log.close()
+        if completed and self.superseded:
+            keep_last_lines(self.out)
+            self.superseded = False
         self.stats.seconds = time.time() - self.started
         return self.stats
 
@@ -152,23 +256,26 @@ def prediction_line(doc: Document) -> str:
     return dumps_document(doc)
 
 
-def score_documents(annotator: Annotator, job: ScoreJob) -> ScoreStats:
+def score_documents(annotator: Annotator, job: ScoreJob,
+                    notice: Callable[[str], None] = lambda _m: None) -> ScoreStats:
     """Score every readable document of ``inputs`` into ``out``; see the module docstring."""
-    sink = ScoreSink(job.out, job.errors, job.progress)
+    sink = ScoreSink(job.out, job.errors, job.progress, notice)
+    completed = False
     try:
         for chunk in chunked(read_inputs(job.inputs, max_chars=job.max_chars), job.chunk_size):
             todo: list[Document] = []
             for item in chunk:
                 if isinstance(item, ReadError):
                     sink.error(item.where, item.doc_id, item.message)
-                elif item.doc_id in sink.done:
+                elif sink.is_done(item.doc_id, text_sha1(item.text)):
                     sink.skip()
                 else:
                     todo.append(item)
             sink.add_chunk(*score_chunk(annotator, todo, job.batch_size))
             sink.flush()
+        completed = True
     finally:
-        stats = sink.close()
+        stats = sink.close(completed)
     return stats
 
 

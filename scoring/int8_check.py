@@ -7,8 +7,10 @@ each model once, the first time it is asked for, on the bundled dev sets (the
 corpus dev split and the real-article dev set, gold passage boundaries): role
 macro-F1 must stay within :data:`ROLE_TOLERANCE` of the fp32 model and
 mention F1 within :data:`MENTION_TOLERANCE` on both. The verdict is cached
-beside the graph (``encoder.<recipe>.check.json``) and redone when the graph
-is newer; a model that fails is scored with the fp32 graph instead.
+beside the graph (``encoder.<recipe>.check.json``) under the graph's own key
+(the weights' sha256, the recipe and the opset: ``onnx_encoder.cache_key``)
+and redone when the key differs, never by file times; a model that fails is
+scored with the fp32 graph instead.
 """
 
 from __future__ import annotations
@@ -30,15 +32,13 @@ def verdict_path(graph: Path) -> Path:
     return graph.with_name(graph.name[: -len(".onnx")] + ".check.json")
 
 
-def cached_verdict(graph: Path) -> dict[str, Any] | None:
-    """The cached check of ``graph``, unless missing, unreadable or older than the graph."""
-    path = verdict_path(graph)
+def cached_verdict(graph: Path, key: dict[str, Any]) -> dict[str, Any] | None:
+    """The cached check of ``graph``, unless missing, unreadable or made for another ``key``."""
     try:
-        if path.stat().st_mtime < graph.stat().st_mtime:
-            return None
-        return json.loads(path.read_text(encoding="utf-8"))
+        verdict = json.loads(verdict_path(graph).read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError):
         return None
+    return verdict if isinstance(verdict, dict) and verdict.get("key") == key else None
 
 
 def within_rule(reference: dict[str, dict[str, float]], candidate: dict[str, dict[str, float]]) -> bool:
@@ -50,18 +50,21 @@ def within_rule(reference: dict[str, dict[str, float]], candidate: dict[str, dic
     )
 
 
-def check_int8(annotator: Any, graph: Path, switch_to: Callable[[], None]) -> dict[str, Any]:
+def check_int8(annotator: Any, graph: Path, switch_to: Callable[[], None],
+               key: dict[str, Any]) -> dict[str, Any]:
     """Score the dev sets with ``annotator`` as it is (fp32), call ``switch_to()`` (int8), score again.
 
     Returns the verdict (``passed`` plus both sets of figures) and caches it
-    beside ``graph``; a directory that cannot be written only loses the cache.
+    beside ``graph`` under ``key``, the graph's cache key; a directory that
+    cannot be written only loses the cache.
     """
     gold = bundled_dev_sets()
     reference = dev_scores_by_set(annotator, gold)
     switch_to()
     candidate = dev_scores_by_set(annotator, gold)
     verdict = {"passed": within_rule(reference, candidate), "fp32": reference, "int8": candidate,
-               "rule": {"role_macro_f1_within": ROLE_TOLERANCE, "mention_f1_within": MENTION_TOLERANCE}}
+               "rule": {"role_macro_f1_within": ROLE_TOLERANCE, "mention_f1_within": MENTION_TOLERANCE},
+               "key": key}
     path = verdict_path(graph)
     try:
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")

@@ -11,7 +11,8 @@ from __future__ import annotations
 import os
 from typing import Any, Callable
 
-from sourcemark.model.onnx_encoder import OnnxEncoder, export_encoder, use_onnx
+from sourcemark.model.onnx_encoder import (
+    OnnxEncoder, cache_key, export_encoder, load_graph, use_onnx, weights_sha256_of)
 from sourcemark.scoring.int8_check import cached_verdict, check_int8
 
 
@@ -39,8 +40,8 @@ def use_runtime(annotator: Any, model_dir: str | os.PathLike[str], runtime: str,
                 notice: Callable[[str], None] | None = None) -> str:
     """Apply a ``--runtime`` name to a freshly loaded annotator; returns the runtime actually used.
 
-    ``auto`` picks ONNX Runtime fp32 (the same labels as torch, measured
-    1.4-1.6x faster) and falls back to torch, telling ``notice`` why, when
+    ``auto`` picks ONNX Runtime fp32 (the same labels as torch, faster: see
+    bench/results/onnx_runtime.json) and falls back to torch, telling ``notice`` why, when
     ONNX Runtime is not installed or the graph can be neither found nor
     written in ``model_dir`` (a read-only shared model directory).
     """
@@ -73,20 +74,24 @@ def _use_checked_int8(annotator: Any, model_dir: str | os.PathLike[str], notice:
     encoder = annotator.net.encoder
     if isinstance(encoder, OnnxEncoder):
         raise ValueError("this annotator's encoder already runs in ONNX Runtime")
-    graph = export_encoder(encoder, model_dir, "int8")
+    # hashed once for every graph and the verdict below
+    digest = weights_sha256_of(annotator, model_dir)
+    graph = export_encoder(encoder, model_dir, "int8", weights_sha256=digest)
+    # the verdict is keyed like the graph: new weights are checked again whatever the files' times say
+    key = cache_key(digest, "int8")
 
     def switch() -> None:
-        annotator.net.encoder = OnnxEncoder(graph, encoder.config)
+        annotator.net.encoder = load_graph(encoder, model_dir, "int8", weights_sha256=digest)
 
-    verdict = cached_verdict(graph)
+    verdict = cached_verdict(graph, key)
     if verdict is None:
         notice("runtime onnx-int8: checking the int8 graph against fp32 on the bundled dev sets (once per model)")
-        verdict = check_int8(annotator, graph, switch)
+        verdict = check_int8(annotator, graph, switch, key)
     elif verdict.get("passed"):
         switch()
     if verdict.get("passed"):
         return "onnx-int8"
-    annotator.net.encoder = OnnxEncoder(export_encoder(encoder, model_dir, "none"), encoder.config)
+    annotator.net.encoder = load_graph(encoder, model_dir, "none", weights_sha256=digest)
     notice(f"runtime onnx-int8: the int8 graph moves this model's dev-set scores beyond the rule "
            f"(fp32 {verdict.get('fp32')}, int8 {verdict.get('int8')}); scoring with the fp32 ONNX graph")
     return "onnx"

@@ -3,15 +3,17 @@
 Files are read one line at a time so a 1 GB file never sits in memory, and
 every problem carries the file and line it came from. Output goes to a
 temporary file that replaces the target only when complete, so a crash never
-leaves a half-written result behind.
+leaves a half-written result behind (nor, on SIGTERM, a stray temporary file).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 import tempfile
+import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,12 +81,40 @@ def dumps_document(doc: Document) -> str:
     return json.dumps(doc.to_dict(), ensure_ascii=False)
 
 
+class Terminated(SystemExit):
+    """SIGTERM, raised where the program is so ``finally`` and ``except`` blocks clean up on the way out."""
+
+
+@contextmanager
+def sigterm_raises() -> Iterator[None]:
+    """While inside, SIGTERM raises :class:`Terminated` (exit status 143) instead of ending the process at once.
+
+    The default action kills the process without unwinding, so cleanup code
+    never runs. Only that default is replaced: a handler someone installed
+    (a server, Ray) stays theirs. Handlers can only be set in the main thread;
+    elsewhere this does nothing.
+    """
+    if (threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL):
+        yield
+        return
+
+    def terminate(signum: int, _frame: object) -> None:
+        raise Terminated(128 + signum)
+
+    signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 @contextmanager
 def atomic_output(path: str | os.PathLike[str], mode: str = "w") -> Iterator[IO[str]]:
     """Open a temporary file beside ``path`` and move it over ``path`` on success.
 
-    ``-`` writes to stdout. On an exception the temporary file is removed and
-    the previous content of ``path`` stays as it was.
+    ``-`` writes to stdout. On an exception, and on SIGTERM, the temporary file
+    is removed and the previous content of ``path`` stays as it was.
     """
     if str(path) == "-":
         yield sys.stdout
@@ -92,20 +122,21 @@ def atomic_output(path: str | os.PathLike[str], mode: str = "w") -> Iterator[IO[
         return
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; outputs get the usual permissions
-    try:
-        with os.fdopen(fd, mode, encoding="utf-8") as handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with sigterm_raises():
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        try:
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; outputs get the usual permissions
+            with os.fdopen(fd, mode, encoding="utf-8") as handle:
+                yield handle
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, target)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
 
 
 def write_documents(path: str | os.PathLike[str], docs: Iterable[Document]) -> int:

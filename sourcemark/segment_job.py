@@ -29,7 +29,8 @@ def segment_inputs(inputs: Iterable[str], out: str, max_chars: int = DEFAULT_MAX
     A document that cannot be read goes to ``on_error`` and the rest go on.
     The output replaces ``out`` only when at least one document was written:
     raises NothingSegmented otherwise, so a run over bad inputs never empties
-    a previous result.
+    a previous result. Stopped (an exception, Ctrl-C or SIGTERM), it leaves
+    ``out`` as it was and no temporary file beside it.
     """
     stats = SegmentStats()
     with atomic_output(out) as handle:

@@ -29,10 +29,12 @@ number of times, so segmentation stays linear in the text length.
 from __future__ import annotations
 
 import re
+import threading
 from bisect import bisect_left
 from dataclasses import dataclass, replace
-from functools import lru_cache
 from typing import Callable, Iterator
+
+import pysbd
 
 from sourcemark.documents import Document, Passage
 from sourcemark.readers import COMMENT_START_KEY
@@ -186,21 +188,17 @@ def find_comment_start(text: str, lines: list[Line], meta: dict | None = None) -
 # Sentence splitter
 # --------------------------------------------------------------------------------------------
 
-#: pysbd builds one regex per abbreviation it meets and compiles it through ``re``'s cache, which
-#: holds 512 patterns: more than that per article and every call recompiles (8,400 compilations for
-#: 100 articles). A larger cache cut segmentation from 1.9 s to 1.4 s per 100 FA-KES articles.
-_RE_CACHE_SIZE = 8192
+#: One pysbd Segmenter per thread: ``Segmenter.segment`` keeps the text it is working on in an attribute
+#: and reads it back to find each sentence, so one instance shared by threads (the ML backend's request
+#: threads) returns sentences of another thread's text. Everything else pysbd uses is built per call.
+_thread_state = threading.local()
 
 
-@lru_cache(maxsize=1)
 def _splitter():  # type: ignore[no-untyped-def]
-    import re
-
-    import pysbd
-
-    if getattr(re, "_MAXCACHE", _RE_CACHE_SIZE) < _RE_CACHE_SIZE:  # a CPython detail: skipped if it goes
-        re._MAXCACHE = _RE_CACHE_SIZE
-    return pysbd.Segmenter(language="en", clean=False)
+    splitter = getattr(_thread_state, "splitter", None)
+    if splitter is None:
+        splitter = _thread_state.splitter = pysbd.Segmenter(language="en", clean=False)
+    return splitter
 
 
 # --------------------------------------------------------------------------------------------

@@ -11,7 +11,10 @@ from types import SimpleNamespace
 import pytest
 from fastapi.testclient import TestClient
 
-from sourcemark.annotation.backend import Backend, BackendConfig, create_app
+from sourcemark.annotation import backend as backend_module
+from sourcemark.annotation.backend import (
+    MAX_TASKS_PER_REQUEST, MAX_TEXT_CHARS_PER_REQUEST, Backend, BackendConfig, create_app,
+)
 from sourcemark.annotation.config import label_config
 from sourcemark.annotation.convert import document_to_result, document_to_task
 from sourcemark.model.annotator import SETTINGS_FILE
@@ -52,6 +55,45 @@ def test_health_setup_predict(backend: Backend) -> None:
         assert r["model_version"] == backend.model_version and 0 <= r["score"] <= 1
         assert r["result"] and all(x["to_name"] == "text" for x in r["result"])
     assert client.post("/webhook", json={"action": "PROJECT_UPDATED"}).json()["status"] == "ignored"
+
+
+def test_predict_answers_422_naming_a_malformed_task(backend: Backend) -> None:
+    client = TestClient(create_app(backend))
+    text = synthetic_documents(1, seed=9)[0].text
+    cases = {
+        "task 1 is a string, not a task object": [{"id": 1, "data": {"text": text}}, "just a string"],
+        "task 0 (id 7): 'data' is a list, not an object": [{"id": 7, "data": [text]}],
+        "task 0 is a list, not a task object": [[{"id": 1}]],
+        "'tasks' must be a list of task objects, not a string": "tasks",
+    }
+    for message, tasks in cases.items():
+        answer = client.post("/predict", json={"tasks": tasks})
+        assert (answer.status_code, answer.json()) == (422, {"error": message})
+    assert client.post("/predict", json={"tasks": [{"id": 1}, {"id": 2, "data": None}]}).status_code == 200
+
+
+def test_predict_answers_413_over_the_documented_limits(backend: Backend, monkeypatch) -> None:
+    client = TestClient(create_app(backend))
+    hint = "ask for predictions on fewer tasks at a time"
+    at_limit = [{"id": i, "data": {}} for i in range(MAX_TASKS_PER_REQUEST)]
+    assert len(client.post("/predict", json={"tasks": at_limit}).json()["results"]) == MAX_TASKS_PER_REQUEST
+    answer = client.post("/predict", json={"tasks": at_limit + [{"id": -1}]})
+    assert answer.status_code == 413
+    assert answer.json() == {"error": f"{MAX_TASKS_PER_REQUEST + 1} tasks in one request; "
+                                      f"the limit is {MAX_TASKS_PER_REQUEST}: {hint}"}
+    half = "word " * (MAX_TEXT_CHARS_PER_REQUEST // 10 + 1)
+    answer = client.post("/predict", json={"tasks": [{"id": 1, "data": {"text": half}},
+                                                     {"id": 2, "data": {"text": half}}]})
+    assert answer.status_code == 413
+    assert answer.json() == {"error": f"{2 * len(half)} characters of task text in one request; "
+                                      f"the limit is {MAX_TEXT_CHARS_PER_REQUEST}: {hint}"}
+    # the text limit counts characters of all tasks together, up to and including the limit
+    texts = [doc.text for doc in synthetic_documents(2, seed=10)]
+    monkeypatch.setattr(backend_module, "MAX_TEXT_CHARS_PER_REQUEST", sum(map(len, texts)))
+    tasks = [{"id": i, "data": {"text": t}} for i, t in enumerate(texts)]
+    assert client.post("/predict", json={"tasks": tasks}).status_code == 200
+    tasks[1]["data"]["text"] += "!"
+    assert client.post("/predict", json={"tasks": tasks}).status_code == 413
 
 
 def test_annotation_events_are_stored_and_deleted(backend: Backend) -> None:

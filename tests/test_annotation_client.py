@@ -16,7 +16,7 @@ import pytest
 
 from sourcemark.annotation.client import (
     AuthError, ConfigMismatch, ConnectionSettings, LabelStudioClient, LabelStudioError, ProjectNotFound,
-    RequestTimeout, Secret, ServerUnreachable, SettingsError, check_project_config, resolve_settings,
+    RequestTimeout, Secret, ServerUnreachable, SettingsError, check_project_config, connect, resolve_settings,
 )
 from sourcemark.annotation.config import label_config
 
@@ -68,6 +68,51 @@ def test_missing_or_bad_settings_are_clear() -> None:
         resolve_settings(url="http://x")
     with pytest.raises(SettingsError, match="http://"):
         resolve_settings(url="ftp://x", api_key="abcdef")
+
+
+def test_malformed_url_is_one_line_settings_error_before_any_request() -> None:
+    cases = {
+        "http://[::1": "Invalid IPv6 URL",
+        "http://ls.test:99999": "Port out of range 0-65535",
+        "http://ls.test:port": "Port could not be cast to integer value as 'port'",
+        "http:///api": "it has no host name",
+        "http://ls test:8080": "it contains a space or a control character",
+        "http://ls.test:8080/?next=/": "it has a query or fragment",
+    }
+    for url, problem in cases.items():
+        with pytest.raises(SettingsError) as info:
+            resolve_settings(url=url, api_key=LEGACY)
+        message = str(info.value)
+        assert message.startswith(f"Label Studio URL {url.rstrip('/')!r} is malformed: {problem}"), message
+        assert "\n" not in message
+    with pytest.raises(SettingsError, match=r"^Label Studio URL 'http://\[::1' is malformed: Invalid IPv6 URL"):
+        connect(ConnectionSettings("http://[::1", Secret(LEGACY), "LABEL_STUDIO_API_KEY", 5.0))
+    for good in ("https://ls.example/labelstudio", "http://[::1]:8080", "http://user:pw@ls.test:8080"):
+        assert resolve_settings(url=good + "/", api_key=LEGACY).url == good
+
+
+def test_password_in_the_url_is_never_shown() -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed when the block ends: nothing listens there
+    url = f"http://annotator:pa%40ss-w0rd@127.0.0.1:{port}"
+    settings = resolve_settings(url=url, api_key=LEGACY)
+    assert settings.url == url, "the requests still get the URL as given"
+    with pytest.raises(ServerUnreachable) as info:
+        connect(settings)
+    message = str(info.value)
+    assert message.startswith(f"cannot connect to Label Studio at http://***@127.0.0.1:{port} (")
+    client = LabelStudioClient(settings)
+    shown = [message, repr(settings), str(settings), repr(client)]
+    client.close()
+    for bad in (f"http://annotator:s3cret@[::1:{port}", "ftp://annotator:s3cret@ls.test", "http://annotator:s3cret@"):
+        with pytest.raises(SettingsError) as info:
+            resolve_settings(url=bad, api_key=LEGACY)
+        shown.append(str(info.value))
+        assert "://***@" in str(info.value)
+    for text in shown:
+        for secret in ("pa%40ss-w0rd", "pa@ss-w0rd", "s3cret", "annotator"):
+            assert secret not in text, text
 
 
 def test_bad_toml_does_not_echo_the_token(tmp_path: Path) -> None:

@@ -1,4 +1,9 @@
-"""The ONNX Runtime encoder: same hidden states as torch, same labels from ``score --runtime onnx``, cached graphs."""
+"""The ONNX Runtime encoder: same hidden states as torch, same labels from ``score --runtime onnx``, cached graphs.
+
+Cached graphs and int8 verdicts are keyed by the weights' sha256, never by file
+times: weights copied in with their old times must not be paired with a stale
+graph, and a damaged graph is exported again rather than abandoned.
+"""
 
 from __future__ import annotations
 
@@ -9,18 +14,20 @@ from pathlib import Path
 
 import pytest
 import torch
+from safetensors.torch import load_file, save_file
 from typer.testing import CliRunner
 
 from sourcemark.cli import app
 from sourcemark.jsonl import read_documents
-from sourcemark.model.annotator import Annotator
+from sourcemark.model.annotator import Annotator, file_sha256
 from sourcemark.model.encoding import build_windows
 from sourcemark.model.network import collate
 
 pytest.importorskip("onnxruntime")
-from sourcemark.scoring.int8_check import verdict_path, within_rule  # noqa: E402
+from sourcemark.scoring.int8_check import cached_verdict, verdict_path, within_rule  # noqa: E402
+from sourcemark.scoring.runtime import use_runtime  # noqa: E402
 from sourcemark.model.onnx_encoder import (  # noqa: E402
-    QUANTISED_OPS, OnnxEncoder, export_encoder, graph_path, layer_pattern, use_onnx)
+    QUANTISED_OPS, OnnxEncoder, cache_key, export_encoder, graph_path, key_path, layer_pattern, use_onnx)
 
 pytestmark = pytest.mark.slow
 runner = CliRunner()
@@ -65,16 +72,23 @@ def test_onnx_hidden_states_match_torch(model_dir: Path, trained) -> None:
     assert (got_without_types - without_types).abs().max() < 1e-4
 
 
-def test_graph_is_cached_and_exported_again_after_retraining(model_dir: Path) -> None:
+def test_graph_is_cached_under_the_weights_hash(model_dir: Path) -> None:
     annotator = Annotator.load(model_dir)
+    assert annotator.weights_sha256 == file_sha256(model_dir / "model.safetensors")
     path = export_encoder(annotator.net.encoder, model_dir, "none")
     assert path == graph_path(model_dir, "none")
+    key = json.loads(key_path(path).read_text(encoding="utf-8"))
+    assert key == cache_key(annotator.weights_sha256, "none") and key["recipe"] == "none" and key["opset"]
     before = path.stat().st_mtime_ns
     assert export_encoder(annotator.net.encoder, model_dir, "none").stat().st_mtime_ns == before
-    # retrained: the weights are newer than the graph (aged here, rather than weights dated in the future)
-    older = (model_dir / "model.safetensors").stat().st_mtime - 10
-    os.utime(path, (older, older))
-    assert export_encoder(annotator.net.encoder, model_dir, "none").stat().st_mtime > older
+    # times are not the key: the same weights touched later keep their graph
+    newer = path.stat().st_mtime + 10
+    os.utime(model_dir / "model.safetensors", (newer, newer))
+    assert export_encoder(annotator.net.encoder, model_dir, "none").stat().st_mtime_ns == before
+    # a graph whose key names other weights is exported again
+    key_path(path).write_text(json.dumps(cache_key("0" * 64, "none")), encoding="utf-8")
+    assert export_encoder(annotator.net.encoder, model_dir, "none").stat().st_mtime_ns != before
+    assert json.loads(key_path(path).read_text(encoding="utf-8")) == key
     assert not [p for p in model_dir.iterdir() if p.name.endswith(".tmp")]
 
 
@@ -170,7 +184,9 @@ def test_int8_that_fails_the_dev_check_scores_with_fp32(model_dir: Path, trained
     figures = {"corpus_dev": {"role_macro_f1": 0.9, "mention_f1": 0.8}, "real_dev": {"role_macro_f1": 0.9, "mention_f1": 0.8}}
     failed = {"corpus_dev": {"role_macro_f1": 0.85, "mention_f1": 0.8}, "real_dev": {"role_macro_f1": 0.9, "mention_f1": 0.8}}
     assert not within_rule(figures, failed)
-    verdict_path(graph).write_text(json.dumps({"passed": False, "fp32": figures, "int8": failed}), encoding="utf-8")
+    key = cache_key(file_sha256(model_dir / "model.safetensors"), "int8")
+    verdict_path(graph).write_text(json.dumps({"passed": False, "fp32": figures, "int8": failed, "key": key}),
+                                   encoding="utf-8")
     with_fp32, _ = _score(folder, model_dir, tmp_path / "onnx.jsonl", "onnx")
     with_int8, output = _score(folder, model_dir, tmp_path / "int8.jsonl", "onnx-int8")
     assert "beyond the rule" in output and "fp32 ONNX graph" in output
@@ -204,3 +220,80 @@ def test_int8_recipe_keeps_the_excluded_layers_in_fp32(model_dir: Path, trained)
     real = mask.bool()
     # close, not equal: the quantised layer's error, small next to the states' own spread
     assert (got - expected)[real].abs().mean() < 0.1 * expected[real].std()
+
+
+def _other_model(trained, tiny_backbone: Path, folder: Path) -> Path:
+    """A second, different model: the trained heads on the encoder as it was before training."""
+    shutil.copytree(trained[0], folder)
+    state = load_file(str(folder / "model.safetensors"))
+    untrained = load_file(str(tiny_backbone / "model.safetensors"))
+    swapped = [k for k in untrained if f"encoder.{k}" in state]
+    assert swapped, "the backbone's weights must map onto the encoder's"
+    for k in swapped:
+        state[f"encoder.{k}"] = untrained[k]
+    save_file(state, str(folder / "model.safetensors"))
+    return folder
+
+
+def test_weights_copied_with_their_old_times_get_their_own_graph(trained, tiny_backbone: Path,
+                                                                 tmp_path: Path) -> None:
+    """``cp -p`` / ``rsync -a`` / ``tar x`` of new weights into a model folder: the cached graph is exported again."""
+    first = tmp_path / "first"
+    shutil.copytree(trained[0], first)
+    second = _other_model(trained, tiny_backbone, tmp_path / "second")
+    folder = _input_folder(tmp_path, trained[1])
+    before, _ = _score(folder, first, tmp_path / "before.jsonl", "onnx")
+    graph = graph_path(first)
+    int8 = export_encoder(Annotator.load(first).net.encoder, first, "int8")
+    old_key = cache_key(file_sha256(first / "model.safetensors"), "int8")
+    verdict_path(int8).write_text(json.dumps({"passed": True, "key": old_key}), encoding="utf-8")
+    # the second model's weights, dated before the graphs were made, as a copy keeping times leaves them
+    shutil.copy2(second / "model.safetensors", first / "model.safetensors")
+    older = min(graph.stat().st_mtime, int8.stat().st_mtime) - 100
+    os.utime(first / "model.safetensors", (older, older))
+    with_torch, _ = _score(folder, first, tmp_path / "torch.jsonl", "torch")
+    with_onnx, _ = _score(folder, first, tmp_path / "onnx.jsonl", "onnx")
+    # the test can see a stale graph: the two models label these documents differently
+    assert _labels([d.to_dict() for d in with_torch]) != _labels([d.to_dict() for d in before])
+    assert len(with_onnx) == len(with_torch)
+    for got, expected in zip(with_onnx, with_torch):
+        _assert_same_predictions(got, expected)
+    new_sha = file_sha256(second / "model.safetensors")
+    assert json.loads(key_path(graph).read_text(encoding="utf-8"))["weights_sha256"] == new_sha
+    # the int8 verdict is keyed the same way: the old weights' verdict is not the new weights'
+    assert cached_verdict(int8, old_key) is not None
+    assert cached_verdict(int8, cache_key(new_sha, "int8")) is None
+
+
+def test_a_truncated_graph_is_exported_again_and_used(trained, tmp_path: Path) -> None:
+    import onnx
+
+    model = tmp_path / "model"
+    shutil.copytree(trained[0], model)
+    graph = export_encoder(Annotator.load(model).net.encoder, model, "none")
+    with open(graph, "r+b") as handle:
+        handle.truncate(16)
+    notices: list[str] = []
+    annotator = Annotator.load(model)
+    assert use_runtime(annotator, model, "auto", notice=notices.append) == "onnx"
+    assert notices == []
+    assert isinstance(annotator.net.encoder, OnnxEncoder) and annotator.net.encoder.path == graph
+    onnx.checker.check_model(onnx.load(str(graph)))
+    assert graph.stat().st_size > 1000
+    # asked for by name, the same: rebuilt, not an error
+    with open(graph, "r+b") as handle:
+        handle.truncate(16)
+    assert use_runtime(Annotator.load(model), model, "onnx") == "onnx"
+    onnx.checker.check_model(onnx.load(str(graph)))
+
+
+def test_an_int8_graph_made_from_a_truncated_fp32_graph_is_exported_again(trained, tmp_path: Path) -> None:
+    model = tmp_path / "model"
+    shutil.copytree(trained[0], model)
+    annotator = Annotator.load(model)
+    fp32 = export_encoder(annotator.net.encoder, model, "none")
+    with open(fp32, "r+b") as handle:
+        handle.truncate(16)
+    int8 = export_encoder(annotator.net.encoder, model, "int8")
+    assert fp32.stat().st_size > 1000 and int8.is_file()
+    OnnxEncoder(int8, annotator.net.encoder.config)

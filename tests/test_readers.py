@@ -108,6 +108,9 @@ def test_directory_recursion_and_unique_ids(tmp_path: Path) -> None:
     (tmp_path / "b" / "x.txt").write_text("Two.", encoding="utf-8")
     (tmp_path / "b" / "notes.bin").write_bytes(b"\x00")
     docs = list(read_inputs([str(tmp_path)]))
+    assert [d.doc_id for d in docs] == ["a/x", "b/x"]
+    # files named directly are known by their names: the second x is renamed
+    docs = list(read_inputs([str(tmp_path / "a" / "x.txt"), str(tmp_path / "b" / "x.txt")]))
     assert [d.doc_id for d in docs] == ["x", "x-2"]
 
 

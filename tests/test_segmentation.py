@@ -92,7 +92,7 @@ def test_a_quotation_that_never_closes_does_not_swallow_the_paragraph() -> None:
 def test_segment_command_writes_valid_jsonl(sample_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "seg.jsonl"
     bad = tmp_path / "bad.txt"
-    bad.write_bytes(b"\xff\xfe\x00\x01")
+    bad.write_bytes(b"\x00\x01\x02\x89PNG\x00\x00")
     result = CliRunner().invoke(app, ["segment", str(sample_dir), str(bad), "--out", str(out)])
     assert result.exit_code == 2, result.output
     assert "binary file" in result.output
