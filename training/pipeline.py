@@ -53,25 +53,32 @@ def shipped_learning_curve(config: TrainConfig, data_hash: str,
 
 def summarise(metrics: dict[str, Any]) -> dict[str, Any]:
     """The headline numbers (with CIs) of an ``evaluate`` result."""
-    roles, sources = metrics["roles"], metrics["sources"]
+    roles, sources, spans = metrics["roles"], metrics["sources"], metrics["mention_spans"]
     out = {
         "role_macro_f1": roles["macro_f1"],
         "role_accuracy": roles["accuracy"],
         "mention_f1": sources["f1"],
+        "span_mention_f1": spans["f1"],
+        "type_accuracy": spans["type_accuracy"],
+        "boundary_f1": metrics["segmentation"]["f1"],
     }
     ci = metrics.get("ci", {})
     for key, ci_key in (("role_macro_f1", "roles.macro_f1"), ("role_accuracy", "roles.accuracy"),
-                        ("mention_f1", "sources.f1")):
+                        ("mention_f1", "sources.f1"), ("span_mention_f1", "mention_spans.f1")):
         if ci_key in ci:
             out[f"{key}_ci"] = ci[ci_key]
     return out
+
+
+#: The model's row name when it also cuts the passages itself (what a user gets on raw text).
+OWN_SEGMENTATION = "sourcemark, own segmentation"
 
 
 def evaluate_systems(
     dev_sets: dict[str, list[Document]], annotator: Annotator, train_docs: Sequence[Document],
     bootstrap: int = DEFAULT_REPLICATES, seed: int = 0,
 ) -> dict[str, dict[str, dict[str, Any]]]:
-    """Model and baselines on every dev set, gold passage boundaries kept."""
+    """Model and baselines on every dev set with gold passages, and the model on the raw texts too."""
     systems: dict[str, Any] = {
         "sourcemark": annotator,
         "tf-idf + logistic regression": TfidfBaseline().fit(train_docs),
@@ -86,6 +93,8 @@ def evaluate_systems(
             predict = system.annotate if isinstance(system, Annotator) else system.predict
             preds = list(predict(docs))
             results[name][system_name] = summarise(evaluate(docs, preds, bootstrap=bootstrap, seed=seed))
+        preds = list(annotator.annotate(docs, resegment=True))
+        results[name][OWN_SEGMENTATION] = summarise(evaluate(docs, preds, bootstrap=bootstrap, seed=seed))
     return results
 
 
