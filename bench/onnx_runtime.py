@@ -42,6 +42,7 @@ from sourcemark.eval.metrics import evaluate  # noqa: E402
 from sourcemark.jsonl import dumps_document  # noqa: E402
 from sourcemark.model.annotator import Annotator  # noqa: E402
 from sourcemark.scoring.batch import score_documents  # noqa: E402
+from sourcemark.scoring.job import ScoreJob  # noqa: E402
 from sourcemark.scoring.int8_check import MENTION_TOLERANCE, ROLE_TOLERANCE  # noqa: E402
 from sourcemark.model.onnx_encoder import INT8, QUANTISED_OPS, RECIPES, layer_pattern, use_onnx  # noqa: E402
 
@@ -127,7 +128,8 @@ def speed(annotator: Annotator, inputs: Path, workdir: Path) -> dict[str, Any]:
     load = os.getloadavg()[0]
     with encoder_timer(annotator) as spent:
         start, cpu = time.perf_counter(), time.process_time()
-        stats = score_documents(annotator, [str(inputs)], out, progress=False)
+        # the annotator is given: the local engine never reads the job's model_dir
+        stats = score_documents(annotator, ScoreJob(inputs=(str(inputs),), model_dir=Path(), out=out, progress=False))
         seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     return {"passages": stats.passages, "seconds": round(seconds, 2),
             "passages_per_s": round(stats.passages / seconds, 1),

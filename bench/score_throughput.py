@@ -1,7 +1,9 @@
 """Scoring speed: ``sourcemark score`` against a hand-written pipeline loop and the TF-IDF baseline.
 
 Run: ``python bench/score_throughput.py --model models/default [--docs 200]``.
-Prints, on the same documents in one run: passages/s of the batch scorer, of a
+Each system runs ``--repeats`` times (default 3, interleaved), and the median
+run is reported with the spread (min and max passages/s), so one noisy run
+cannot decide. Prints, on the same documents in one run: passages/s of the batch scorer, of a
 naive per-passage ``transformers.pipeline`` loop (what a user would write by
 hand, same encoder size), and of the TF-IDF baseline; the model's achieved
 GFLOP/s as a fraction of a plain fp32 matmul's GFLOP/s measured in the same
@@ -28,7 +30,9 @@ import torch  # noqa: E402
 
 from sourcemark.documents import Document  # noqa: E402
 from sourcemark.model.annotator import Annotator  # noqa: E402
-from sourcemark.scoring.batch import DEFAULT_BATCH_SIZE, score_documents  # noqa: E402
+from sourcemark.scoring.batch import score_documents  # noqa: E402
+from sourcemark.scoring.job import DEFAULT_BATCH_SIZE, ScoreJob  # noqa: E402
+from sourcemark.scoring.runtime import use_runtime  # noqa: E402
 from sourcemark.segmentation import segment  # noqa: E402
 from sourcemark.training.real_articles import REALTEXT  # noqa: E402
 
@@ -109,7 +113,9 @@ def bench_sourcemark(annotator: Annotator, docs: list[Document], workdir: Path, 
     watcher = threading.Thread(target=watch, daemon=True)
     watcher.start()
     counter = FlopCounter(annotator)
-    stats = score_documents(annotator, [str(inputs)], out, batch_size=batch_size, progress=False)
+    # the annotator is given: the local engine never reads the job's model_dir
+    job = ScoreJob(inputs=(str(inputs),), model_dir=Path(), out=out, batch_size=batch_size, progress=False)
+    stats = score_documents(annotator, job)
     seconds = time.perf_counter() - start
     first_output.append(seconds) if not first_output else None
     return {"passages": stats.passages, "seconds": round(seconds, 2),
@@ -146,10 +152,16 @@ def bench_tfidf(docs: list[Document]) -> dict:
     return {"passages": passages, "seconds": round(seconds, 2), "passages_per_s": round(passages / seconds, 1)}
 
 
+def median_run(runs: list[dict]) -> dict:
+    """The run with the median passages/s (the middle one of an odd number)."""
+    return sorted(runs, key=lambda r: r["passages_per_s"])[len(runs) // 2]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", default=str(ROOT / "models" / "default"))
     parser.add_argument("--docs", type=int, default=200)
+    parser.add_argument("--repeats", type=int, default=3, help="runs of each system; the median is reported")
     parser.add_argument("--naive-passages", type=int, default=600, help="passages for the slow naive loop")
     parser.add_argument("--batch-size", type=int, default=None, help="sourcemark score --batch-size (default: its own)")
     parser.add_argument("--runtime", default="auto",
@@ -158,26 +170,33 @@ def main() -> None:
     docs = load_texts(args.docs)
     annotator = Annotator.load(args.model)
     naive_source = Annotator.load(args.model)  # the naive loop always runs the torch encoder
-    from sourcemark.scoring.runtime import use_runtime
-
     used = use_runtime(annotator, args.model, args.runtime, notice=print)
     peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     reference = matmul_gflops()
-    with tempfile.TemporaryDirectory() as tmp:
-        ours = bench_sourcemark(annotator, docs, Path(tmp), args.batch_size or DEFAULT_BATCH_SIZE)
-    peak_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    naive = bench_naive_pipeline(naive_source, docs, args.naive_passages)
-    tfidf = bench_tfidf(docs)
+    ours_runs, naive_runs, tfidf_runs = [], [], []
+    peak_after = peak_before
+    for _ in range(args.repeats):
+        with tempfile.TemporaryDirectory() as tmp:
+            ours_runs.append(bench_sourcemark(annotator, docs, Path(tmp), args.batch_size or DEFAULT_BATCH_SIZE))
+        peak_after = max(peak_after, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+        naive_runs.append(bench_naive_pipeline(naive_source, docs, args.naive_passages))
+        tfidf_runs.append(bench_tfidf(docs))
+    ours, naive, tfidf = (median_run(runs) for runs in (ours_runs, naive_runs, tfidf_runs))
     figures = {
         "documents": len(docs), "threads": torch.get_num_threads(), "runtime": args.runtime, "runtime_used": used,
         "batch_size": args.batch_size or DEFAULT_BATCH_SIZE,
         "sourcemark_score": ours, "naive_pipeline_loop": naive, "tfidf_baseline": tfidf,
         "speedup_vs_naive": round(ours["passages_per_s"] / naive["passages_per_s"], 2),
+        "repeats": args.repeats,
+        "spread_passages_per_s": {name: [min(r["passages_per_s"] for r in runs), max(r["passages_per_s"] for r in runs)]
+                                  for name, runs in (("sourcemark_score", ours_runs), ("naive_pipeline_loop", naive_runs),
+                                                     ("tfidf_baseline", tfidf_runs))},
         "matmul_gflops_per_s": round(reference, 2),
         "model_fraction_of_matmul": round(ours["model_gflops_per_s"] / reference, 3),
         "peak_rss_mb_before_scoring": round(peak_before / 1024, 1),
         "peak_rss_mb": round(peak_after / 1024, 1),
     }
+    print(f"medians of {args.repeats} runs; spread (passages/s): {figures['spread_passages_per_s']}")
     print(f"sourcemark score : {ours['passages_per_s']:8.1f} passages/s ({used} encoder, "
           f"first output after {ours['time_to_first_output_s']} s)")
     print(f"naive pipeline   : {naive['passages_per_s']:8.1f} passages/s  -> speed-up "

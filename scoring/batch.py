@@ -41,7 +41,7 @@ from sourcemark.jsonl import atomic_output, dumps_document, iter_jsonl
 from sourcemark.model.annotator import Annotator
 from sourcemark.scoring.summary import SUMMARY_COLUMNS, article_summary
 from sourcemark.readers import ReadError, read_inputs, text_sha1
-from sourcemark.scoring.job import ScoreJob
+from sourcemark.scoring.job import FIRST_CHUNK, ScoreJob
 
 
 @dataclass
@@ -262,7 +262,7 @@ def score_documents(annotator: Annotator, job: ScoreJob,
     sink = ScoreSink(job.out, job.errors, job.progress, notice)
     completed = False
     try:
-        for chunk in chunked(read_inputs(job.inputs, max_chars=job.max_chars), job.chunk_size):
+        for chunk in chunked(read_inputs(job.inputs, max_chars=job.max_chars), job.chunk_size, first=FIRST_CHUNK):
             todo: list[Document] = []
             for item in chunk:
                 if isinstance(item, ReadError):

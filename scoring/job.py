@@ -17,6 +17,9 @@ from sourcemark.readers import DEFAULT_MAX_CHARS
 DEFAULT_BATCH_SIZE = 16
 #: Documents read, scored and appended together: a crash loses at most this many.
 DEFAULT_CHUNK_SIZE = 32
+#: The first chunk's size; chunks then double up to the chunk size, so the first predictions are written
+#: after a couple of documents, not after a whole chunk.
+FIRST_CHUNK = 2
 
 
 class Engine(str, Enum):

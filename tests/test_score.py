@@ -80,3 +80,13 @@ def test_fatal_errors_exit_1(tmp_path: Path, inputs: Path) -> None:
     result = _score(tmp_path / "no-model", inputs, tmp_path / "pred.jsonl")
     assert result.exit_code == 1
     assert "no such model directory" in result.output
+
+
+def test_chunks_start_small_and_double_up_to_the_chunk_size() -> None:
+    """The first predictions are written after a couple of documents; then full chunks, nothing lost or repeated."""
+    from sourcemark.streaming import chunked
+
+    sizes = [len(c) for c in chunked(range(100), 32, first=2)]
+    assert sizes == [2, 4, 8, 16, 32, 32, 6]
+    assert [x for c in chunked(range(100), 32, first=2) for x in c] == list(range(100))
+    assert [len(c) for c in chunked(range(70), 32)] == [32, 32, 6]
