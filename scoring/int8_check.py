@@ -4,7 +4,7 @@ Dynamic int8 quantisation changes a few passages' labels, and how many
 depends on the trained weights: the same recipe kept one model within the
 rule and cost another 0.04 role macro-F1. So ``--runtime onnx-int8`` checks
 each model once, the first time it is asked for, on the bundled dev sets (the
-corpus dev split and the real-article dev set, gold passage boundaries): role
+corpus dev split and the real dev split, gold passage boundaries): role
 macro-F1 must stay within :data:`ROLE_TOLERANCE` of the fp32 model and
 mention F1 within :data:`MENTION_TOLERANCE` on both. The verdict is cached
 beside the graph (``encoder.<recipe>.check.json``) under the graph's own key
