@@ -30,14 +30,14 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 from tqdm.auto import tqdm
 
 from sourcemark.command_errors import CommandError
 from sourcemark.streaming import chunked
 from sourcemark.documents import Document
-from sourcemark.jsonl import atomic_output, dumps_document, iter_jsonl
+from sourcemark.jsonl import JsonlRecord, atomic_output, dumps_document, iter_jsonl, parse_line
 from sourcemark.model.annotator import Annotator
 from sourcemark.scoring.summary import SUMMARY_COLUMNS, article_summary
 from sourcemark.readers import ReadError, read_inputs, text_sha1
@@ -59,18 +59,11 @@ class DamagedOutput(CommandError):
     """The predictions file has a bad line before its end: appending to it would bury the damage."""
 
 
-def _prediction_problem(raw: bytes, first: bool) -> tuple[str | None, str, str]:
+def _prediction_problem(record: JsonlRecord) -> tuple[str | None, str, str]:
     """``(problem, doc_id, text)`` of one complete output line; ``problem`` is None for a usable prediction."""
-    try:
-        line = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return f"not UTF-8 (byte {exc.start} of the line)", "", ""
-    if first:
-        line = line.removeprefix("\ufeff")
-    try:
-        value: Any = json.loads(line)
-    except json.JSONDecodeError as exc:
-        return f"invalid JSON: {exc.msg} (column {exc.colno})", "", ""
+    if record.error:
+        return record.error, "", ""
+    value = record.value
     if not isinstance(value, dict):
         return f"expected a JSON object, got {type(value).__name__}", "", ""
     doc_id, text = value.get("doc_id"), value.get("text")
@@ -103,7 +96,7 @@ def load_output(path: Path) -> tuple[dict[str, str], bool]:
             complete += len(raw)
             if not raw.strip():
                 continue
-            problem, doc_id, text = _prediction_problem(raw, number == 1)
+            problem, doc_id, text = _prediction_problem(parse_line(str(path), number, raw))
             if problem is not None:
                 raise DamagedOutput(f"{path}:{number}: {problem}: refusing to append to a damaged predictions "
                                     f"file; fix or remove that line, or score into another --out")
@@ -114,11 +107,6 @@ def load_output(path: Path) -> tuple[dict[str, str], bool]:
         with open(path, "rb+") as handle:
             handle.truncate(complete)
     return done, repeated
-
-
-def repair_and_collect_ids(path: Path) -> dict[str, str]:
-    """Cut a partial last line (a crash mid-write) and return each written doc_id with the hash of its text."""
-    return load_output(path)[0]
 
 
 def keep_last_lines(path: Path) -> None:

@@ -14,13 +14,16 @@ from typing import Any, Callable
 from sourcemark.model.onnx_encoder import (
     OnnxEncoder, cache_key, export_encoder, load_graph, use_onnx, weights_sha256_of)
 from sourcemark.scoring.int8_check import cached_verdict, check_int8
+from sourcemark.scoring.job import Runtime
 
 
-#: ``sourcemark score --runtime`` names -> ``use_onnx`` quantize recipe (None: stay in torch).
-#: ``onnx`` gives torch's labels; ``onnx-int8`` changes a few passages, and whether that stays within
-#: the issue's accuracy rule depends on the trained weights, so it is checked for every model before
-#: use (:func:`_use_checked_int8`). ``auto`` (the default) is ``onnx`` where it can run, else ``torch``.
-RUNTIMES: dict[str, str | None] = {"auto": "none", "torch": None, "onnx": "none", "onnx-int8": "int8"}
+#: Each :class:`Runtime` -> its ``use_onnx`` quantize recipe (None: stay in torch), keyed by the names the
+#: command takes. ``onnx`` gives torch's labels; ``onnx-int8`` changes a few passages, and whether that
+#: stays within the int8 gate's tolerances depends on the trained weights, so it is checked for every
+#: model before use (:func:`_use_checked_int8`). ``auto`` (the default) is ``onnx`` where it can run,
+#: else ``torch``.
+RUNTIMES: dict[str, str | None] = {Runtime.auto.value: "none", Runtime.torch.value: None,
+                                   Runtime.onnx.value: "none", Runtime.onnx_int8.value: "int8"}
 
 
 class RuntimeUnavailable(ValueError):

@@ -46,19 +46,22 @@ def iter_jsonl(path: str | os.PathLike[str]) -> Iterator[JsonlRecord]:
     stream: IO[bytes]
     with (sys.stdin.buffer if name == "-" else open(path, "rb")) as stream:
         for number, raw in enumerate(stream, start=1):
-            if not raw.strip():
-                continue
-            try:
-                line = raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                yield JsonlRecord(name, number, error=f"not UTF-8 (byte {exc.start} of the line)")
-                continue
-            if number == 1 and line.startswith("\ufeff"):
-                line = line[1:]
-            try:
-                yield JsonlRecord(name, number, value=json.loads(line))
-            except json.JSONDecodeError as exc:
-                yield JsonlRecord(name, number, error=f"invalid JSON: {exc.msg} (column {exc.colno})")
+            if raw.strip():
+                yield parse_line(name, number, raw)
+
+
+def parse_line(name: str, number: int, raw: bytes) -> JsonlRecord:
+    """One raw line as a JsonlRecord: its value, or why it is not UTF-8 JSON (a BOM on line 1 is dropped)."""
+    try:
+        line = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return JsonlRecord(name, number, error=f"not UTF-8 (byte {exc.start} of the line)")
+    if number == 1 and line.startswith("\ufeff"):
+        line = line[1:]
+    try:
+        return JsonlRecord(name, number, value=json.loads(line))
+    except json.JSONDecodeError as exc:
+        return JsonlRecord(name, number, error=f"invalid JSON: {exc.msg} (column {exc.colno})")
 
 
 def read_documents(path: str | os.PathLike[str]) -> Iterator[Document]:

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from sourcemark.cli import app
 from sourcemark.jsonl import read_documents
-from sourcemark.scoring.batch import repair_and_collect_ids
+from sourcemark.scoring.batch import load_output
 from sourcemark.validation import ERROR, validate_file
 
 pytestmark = pytest.mark.slow
@@ -68,7 +68,7 @@ def test_rerun_resumes_and_repairs_a_torn_line(trained, inputs: Path, tmp_path: 
     lines = out.read_text(encoding="utf-8").splitlines(keepends=True)
     # simulate a crash: the last document half written
     out.write_text("".join(lines[:-1]) + lines[-1][: len(lines[-1]) // 2], encoding="utf-8")
-    assert len(repair_and_collect_ids(out)) == len(dev) - 1
+    assert len(load_output(out)[0]) == len(dev) - 1
     result = _score(model, inputs, out)
     assert result.exit_code == 0, result.output
     assert f"scored 1, skipped {len(dev) - 1}" in result.output

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from sourcemark.cli import app
 from sourcemark.jsonl import read_documents
-from sourcemark.scoring.batch import repair_and_collect_ids
+from sourcemark.scoring.batch import load_output
 
 pytestmark = pytest.mark.slow
 runner = CliRunner()
@@ -78,7 +78,7 @@ def test_resume_takes_the_last_line_of_an_id(tmp_path: Path) -> None:
     out = tmp_path / "pred.jsonl"
     lines = [{"doc_id": "a", "text": text, "passages": []} for text in ("Old.", "New.")]
     out.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
-    assert repair_and_collect_ids(out) == {"a": text_sha1("New.")}
+    assert load_output(out)[0] == {"a": text_sha1("New.")}
 
 
 def test_out_equal_to_an_input_is_refused_before_anything(trained, tmp_path: Path) -> None:
