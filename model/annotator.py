@@ -21,6 +21,7 @@ from safetensors.torch import load_file, save_file
 
 from sourcemark.documents import Document, Passage, SourceMention
 from sourcemark.labels import ROLES, SOURCE_TYPES
+from sourcemark.model.coreference import harmonise_types
 from sourcemark.model.decoding import decode_mentions, recall_known_sources
 from sourcemark.model.encoding import CONTEXT, ISOLATE_PASSAGES, MAX_LENGTH, TAGS, build_windows
 from sourcemark.model.features import FEATURE_NAMES
@@ -288,7 +289,7 @@ class Annotator:
                     probs={r: round(float(p[i]), 4) for i, r in enumerate(ROLES)},
                     extra={k2: v for k2, v in passage.extra.items() if k2 == "section"},
                 ))
-            out.append(Document(doc.doc_id, doc.text, dict(doc.meta), passages, self.model_version))
+            out.append(harmonise_types(Document(doc.doc_id, doc.text, dict(doc.meta), passages, self.model_version)))
         return out
 
     def annotate(self, documents: Iterable[Document], batch_size: int = 16,

@@ -20,7 +20,8 @@ goes through three steps:
    section heading run into its first sentence ("Homs Meanwhile ..."), a
    dateline ("BEIRUT (Reuters) -"), a photo credit with its teaser headline;
    quotations are joined per rule 3a.4 and a caption keeps its credit
-   (rule 3a.9).
+   (rule 3a.9); a list of related headlines after "Related" is cut one
+   headline a passage (:mod:`sourcemark.segmentation_rules`).
 
 Every step works on one line or one sentence at a time and scans it a fixed
 number of times, so segmentation stays linear in the text length.
@@ -38,6 +39,7 @@ import pysbd
 
 from sourcemark.documents import Document, Passage
 from sourcemark.readers import COMMENT_START_KEY
+from sourcemark.segmentation_rules import LIST_CHARS, LIST_MARKER, SENTENCE_END_CHARS, split_headline_list
 
 # --------------------------------------------------------------------------------------------
 # Comment section
@@ -318,6 +320,8 @@ _DATELINE_INSIDE = re.compile(
     rf"(?<=[a-z0-9)] )[A-Z]{{4,}}(?:\s+[A-Z]{{4,}})?\s+\([A-Z][\w .-]{{1,20}}\)(?:\s*[-–—]{{1,2}})?"
     rf"(?=\s+[A-Z\"“]|\s*$)(?!\s+{_MONTH}\s+\d)")
 _CAPS_PLACE_AFTER_NOTE = re.compile(r"(?<=\) )[A-Z]{4,}(?:\s+[A-Z]{4,})?(?=\s+[A-Z][a-z])")
+#: Wire agencies whose name alone is a credit line next to a headline or a date line.
+_WIRES = r"AFP|AP|Reuters|REUTERS|dpa|DPA|AA|Anadolu|Xinhua|UPI|IRNA|KUNA|WAFA|MENA|NNA|ANI"
 _AGENCY = r"(?:REUTERS|Reuters|AFP|AP|EPA|Getty\s+Images|Sputnik|SANA|AA|Anadolu|Handout|UPI|Xinhua|TASS)"
 #: A photo credit opening a caption line: "REUTERS Rodi Said", "AFP 2018 Ayham al-Mohammad".
 _NAME_WORD = r"(?:[A-Z][\w.'-]*|al-[A-Z][\w'-]*)"
@@ -558,8 +562,34 @@ def _title_span(text: str, meta: dict | None) -> tuple[int, int] | None:
         end = at + len(candidate)
         if (at == 0 or not head[at - 1].isalnum()) and (end >= len(text) or not text[end].isalnum()):
             tail = re.compile(r"[ \t]*[.!?:;]+").match(text, end)
-            return at, tail.end() if tail else end
+            return at, tail.end() if tail else _lost_title_words(text, end)
     return None
+
+
+#: A title field that lost the headline's last word or two ("... kills six Syrian state" for "... Syrian state
+#: TV"): the words before the first sentence's opener ("TV A bomb blast killed ...").
+_LOST_TITLE_WORDS = re.compile(r"[ \t]+((?!(?:" + _WIRES + r")\b)[A-Z][\w'-]*)(?:[ \t]+([A-Z][\w'-]*))?(?=[ \t]+\S)")
+
+
+def _lost_title_words(text: str, end: int) -> int:
+    """Where the headline really ends: after words the title field lost, when a sentence opener follows them."""
+    m = _LOST_TITLE_WORDS.match(text, end)
+    if not m:
+        return end
+    for group in (1, 2):
+        if m.group(group) is None or m.group(group) in _OPENERS:
+            return end
+        after = _words(text, m.end(group), min(len(text), m.end(group) + 60))[:2]
+        if len(after) == 2 and _opens_sentence(text[after[0][0]:after[0][1]], text[after[1][0]:after[1][1]]):
+            return m.end(group)
+    return end
+
+
+def _opens_sentence(word: str, nxt: str) -> bool:
+    """Does ``word`` open a sentence, judged with the word after it ("A bomb", "The army", not "A Day")?"""
+    if word not in _OPENERS:
+        return False
+    return word not in _OPENERS_BEFORE_LOWER or nxt[:1].islower() or nxt[:1].isdigit()
 
 
 # --------------------------------------------------------------------------------------------
@@ -1056,8 +1086,6 @@ def _pieces(text: str, start: int, chunk: str, furniture: list[tuple[int, int]],
     return out
 
 
-#: Wire agencies whose name alone is a credit line next to a headline or a date line.
-_WIRES = r"AFP|AP|Reuters|REUTERS|dpa|DPA|AA|Anadolu|Xinhua|UPI|IRNA|KUNA|WAFA|MENA|NNA|ANI"
 _AGENCY_BEFORE = re.compile(rf"(?<![\w-])({_WIRES})\s+$")
 _AGENCY_AFTER = re.compile(rf"\s+({_WIRES})(?=\s+[A-Z\"“]|\s*$)"
                            r"(?!\s+(?:[A-Z][\w.'-]*|al-[A-Z][\w'-]*)\s+(?:[A-Z][\w.'-]*|al-[A-Z][\w'-]*)(?:\s|$))")
@@ -1113,6 +1141,7 @@ def _split_line(text: str, start: int, end: int, title: tuple[int, int] | None =
     """Passages of one body line: its furniture, and the sentences of the text between."""
     spans: list[tuple[int, int]] = []
     after_furniture = True
+    list_marker = False
     run_on = end - start >= _RUN_ON_CHARS
     for s, e, is_furniture in _line_pieces(text, start, end, list(title) if title else [], title, run_on):
         if is_furniture:
@@ -1131,9 +1160,35 @@ def _split_line(text: str, start: int, end: int, title: tuple[int, int] | None =
                     s, e = _strip(text, m.end(), e)
                     if s >= e:
                         continue
-            spans.extend(_sentences(text, s, e, run_on))
+            pieces = _sentences(text, s, e, run_on)
+            if run_on and list_marker:
+                pieces = _headline_list(text, pieces)
+            spans.extend(pieces)
         after_furniture = is_furniture
+        list_marker = is_furniture and LIST_MARKER.fullmatch(text, s, e) is not None
     return spans
+
+
+def _headline_list(text: str, pieces: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The sentences after a "Related" marker with its list of headlines cut one a passage (guide section 1:
+    one passage per line).
+
+    The list is the leading pieces without a full stop, and the first one
+    with a full stop (its sentence closes the list), within a bounded reach.
+    """
+    out: list[tuple[int, int]] = []
+    for k, (s, e) in enumerate(pieces):
+        if e - pieces[0][0] > LIST_CHARS:  # no list runs this long: the cuts are searched in bounded text only
+            return out + pieces[k:]
+        ends_in_sentence = text[e - 1] in SENTENCE_END_CHARS
+        at = s
+        for cut in split_headline_list(text, s, e, ends_in_sentence):
+            out.append(_strip(text, at, cut))
+            at = cut
+        out.append(_strip(text, at, e))
+        if ends_in_sentence:
+            return out + pieces[k + 1:]
+    return out
 
 
 def segment_text(text: str, meta: dict | None = None) -> list[Passage]:

@@ -232,6 +232,34 @@ def test_headings_and_openers_glued_to_the_words_before_them() -> None:
                ["Related", "Rebel Commanders Deny Killing Dozens of Civilians"])
 
 
+def test_related_headlines_without_line_breaks_are_one_passage_each() -> None:
+    """Rules 3a.11-12: related-article links after "Related" are one passage per headline, in title case or not."""
+    _ends_with(FILL.strip() + " Related Rebels Retake Hill Near Harem After Long Battle (VIDEO)"
+               " Army Opens Coastal Road to Aid Trucks - Reports Tags Harem convoy",
+               ["Related", "Rebels Retake Hill Near Harem After Long Battle (VIDEO)",
+                "Army Opens Coastal Road to Aid Trucks - Reports", "Tags Harem convoy"])
+    _starts_with("Related Coverage Relief convoy reaches besieged town in the north"
+                 " Talks on prisoner swap stall again in the capital The council met on Monday to discuss it." + FILL,
+                 ["Related Coverage", "Relief convoy reaches besieged town in the north",
+                  "Talks on prisoner swap stall again in the capital", "The council met on Monday to discuss it."])
+    # a headline never ends on a preposition or an article, and a short list stays whole
+    _ends_with(FILL.strip() + " Related Families return to the farms of Harem after the long winter in the hills",
+               ["Related", "Families return to the farms of Harem after the long winter in the hills"])
+
+
+def test_a_headline_the_title_field_cut_short_keeps_its_last_words() -> None:
+    """The title field lost the headline's credit ("... state TV"): the words before the first sentence's
+    opener still belong to the headline: a credit ending a headline stays in it (rule 3a.13)."""
+    meta = {"title": "Market fire kills four in Harem state"}
+    _starts_with("Market fire kills four in Harem state TV A fire killed four people in the market on Monday." + FILL,
+                 ["Market fire kills four in Harem state TV", "A fire killed four people in the market on Monday."],
+                 meta)
+    # a wire agency after the headline is a credit line of its own, not a lost word
+    meta = {"title": "Market fire kills four in Harem"}
+    _starts_with("Market fire kills four in Harem AFP A fire killed four people in the market on Monday." + FILL,
+                 ["Market fire kills four in Harem", "AFP"], meta)
+
+
 def test_title_case_headings_and_date_lines_on_their_own_line_stay_whole() -> None:
     text = "Five Years After the Fires, the Town Is Still Waiting\n4 November 2021 | 14 min read\nThe town waits."
     assert _pieces(text) == ["Five Years After the Fires, the Town Is Still Waiting", "4 November 2021 | 14 min read",
