@@ -23,7 +23,7 @@ from sourcemark.documents import Document, Passage, SourceMention
 from sourcemark.labels import ROLES, SOURCE_TYPES
 from sourcemark.model.coreference import harmonise_types
 from sourcemark.model.decoding import decode_mentions, recall_known_sources
-from sourcemark.model.encoding import CONTEXT, ISOLATE_PASSAGES, MAX_LENGTH, TAGS, build_windows
+from sourcemark.model.encoding import CONTEXT, CONTEXT_SEGMENT, ISOLATE_PASSAGES, MAX_LENGTH, TAGS, build_windows
 from sourcemark.model.features import FEATURE_NAMES
 from sourcemark.model.network import SourcemarkNet, collate
 from sourcemark.model.mention_rules import tidy_span
@@ -36,7 +36,7 @@ WEIGHTS_FILE = "model.safetensors"
 #: What a ``sourcemark.json`` saved before a setting existed meant by its absence: such models packed
 #: passages with context and kept every decoded mention. Loading uses these, never the defaults of new
 #: models, so changing a default cannot change what an old model predicts.
-SAVED_BEFORE_SETTING: dict[str, Any] = {"isolate_passages": False, "mention_threshold": 0.0}
+SAVED_BEFORE_SETTING: dict[str, Any] = {"isolate_passages": False, "mention_threshold": 0.0, "context_segment": False}
 
 
 class ModelLoadError(RuntimeError):
@@ -52,6 +52,7 @@ class ModelSettings:
     max_length: int = MAX_LENGTH
     context: int = CONTEXT
     isolate_passages: bool = ISOLATE_PASSAGES
+    context_segment: bool = CONTEXT_SEGMENT
     temperature: float = 1.0
     mention_threshold: float = 0.0
     registry_version: str = ""
@@ -73,6 +74,7 @@ class ModelSettings:
         return cls(model_version=model_version, backbone=str(config.base_model),
                    max_length=config.max_length, context=config.context,
                    isolate_passages=config.isolate_passages,
+                   context_segment=bool(getattr(config, "context_segment", CONTEXT_SEGMENT)),
                    training={"config": asdict(config)} if is_dataclass(config) else {})
 
     @classmethod
@@ -228,7 +230,7 @@ class Annotator:
         """
         windows = [w for i, d in enumerate(docs) for w in build_windows(
             d, i, self.tokenizer, self.settings.max_length, self.settings.context,
-            self.settings.isolate_passages)]
+            self.settings.isolate_passages, self.settings.context_segment)]
         order = sorted(range(len(windows)), key=lambda k: len(windows[k].input_ids))
         results = [{"role_logits": torch.zeros(len(d.passages), len(ROLES)),
                     "tokens": [(np.zeros((0, len(TAGS))), []) for _ in d.passages]} for d in docs]

@@ -31,6 +31,10 @@ CONTEXT = 32
 #: Each passage alone in its window rather than packed with neighbouring text: isolated passages
 #: scored better on the corpus dev split (bench/context_ablation.py) and give the optimiser more steps.
 ISOLATE_PASSAGES = True
+#: With isolated passages, the neighbouring text as a second segment after the passage (token type 1):
+#: one window per passage, as isolated ones, so the same number of optimiser steps; off by default
+#: (bench/context_ablation.py --context-segment measures it).
+CONTEXT_SEGMENT = False
 
 #: BIO tags: O, then B-/I- for every source type, in SOURCE_TYPES order.
 TAGS: tuple[str, ...] = ("O",) + tuple(f"{p}-{t}" for t in SOURCE_TYPES for p in ("B", "I"))
@@ -138,13 +142,40 @@ def _context(pieces: list[TokenizedPassage], budget: int,
     return ids, offsets, types
 
 
-def passage_token_limit(max_length: int, context: int, isolate: bool) -> int:
+def passage_token_limit(max_length: int, context: int, isolate: bool, context_segment: bool = CONTEXT_SEGMENT) -> int:
     """The most word pieces of one passage a window holds; a longer passage is truncated.
 
-    A window holds [CLS], the context either side (none when isolated), and
-    the passage's own [SEP] and the closing [SEP].
+    A window holds [CLS], the context either side (none when isolated without
+    a context segment), and the passage's own [SEP] and the closing [SEP].
     """
-    return max_length - 3 - 2 * (0 if isolate else context)
+    return max_length - 3 - 2 * (0 if isolate and not context_segment else context)
+
+
+def _paired_windows(doc: Document, doc_index: int, pieces: list[TokenizedPassage], features: list[list[float]],
+                    context: int, cls: int, sep: int) -> list[Window]:
+    """One window per passage: ``[CLS] passage [SEP] neighbours [SEP]``, the neighbours as token type 1.
+
+    The encoder reads the passage as the first segment of a sentence pair, as
+    it was pre-trained to, and its neighbours (``context`` word pieces either
+    side, before then after) as the second: the role and tags are still the
+    passage's own, the neighbours only inform them.
+    """
+    windows = []
+    for k, piece in enumerate(pieces):
+        left_ids, left_off, _ = _context(pieces[:k][::-1], context, left=True)
+        right_ids, right_off, _ = _context(pieces[k + 1:], context, left=False)
+        neighbours = left_ids + right_ids
+        window = Window(doc_index, [cls] + piece.ids + [-1] + neighbours + [-1],
+                        [(-1, -1)] + piece.offsets + [(-1, -1)] + left_off + right_off + [(-1, -1)])
+        window.tags = [IGNORE] + piece.tags + [IGNORE] * (len(neighbours) + 2)
+        window.token_types = [0] + [piece.segment] * (len(piece.ids) + 1) + [1] * (len(neighbours) + 1)
+        window.passage_index, window.passage_spans = [k], [(1, 1 + len(piece.ids))]
+        window.features = [features[k]]
+        label = doc.passages[k].label
+        window.roles = [ROLE_INDEX[label] if label in ROLE_INDEX else IGNORE]
+        window.input_ids = [sep if t == -1 else t for t in window.input_ids]
+        windows.append(window)
+    return windows
 
 
 def build_windows(
@@ -154,19 +185,24 @@ def build_windows(
     max_length: int = MAX_LENGTH,
     context: int = CONTEXT,
     isolate: bool = ISOLATE_PASSAGES,
+    context_segment: bool = CONTEXT_SEGMENT,
 ) -> list[Window]:
     """Cut a document's passages into windows; every passage is a target exactly once.
 
-    ``isolate`` puts each passage alone in its window with no context;
-    otherwise passages are packed with ``context`` word pieces of their
-    neighbours either side.
+    ``isolate`` puts each passage alone in its window, with no context or, with
+    ``context_segment``, with ``context`` word pieces of its neighbours either
+    side as a second segment; otherwise passages are packed with ``context``
+    word pieces of their neighbours either side.
     """
     sep, cls = tokenizer.sep_token_id, tokenizer.cls_token_id
+    limit = passage_token_limit(max_length, context, isolate, context_segment)
+    pieces = tokenize_passages(doc, tokenizer, max_tokens=limit)
+    features = document_features(doc) if doc.passages else []
+    if isolate and context_segment:
+        return _paired_windows(doc, doc_index, pieces, features, context, cls, sep)
     if isolate:
         context = 0
     target_budget = max_length - 2 - 2 * context
-    pieces = tokenize_passages(doc, tokenizer, max_tokens=passage_token_limit(max_length, context, isolate))
-    features = document_features(doc) if doc.passages else []
     windows: list[Window] = []
     i = 0
     while i < len(pieces):

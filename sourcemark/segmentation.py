@@ -37,6 +37,7 @@ from typing import Callable, Iterator
 
 import pysbd
 
+from sourcemark import pysbd_patterns
 from sourcemark.documents import Document, Passage
 from sourcemark.readers import COMMENT_START_KEY
 from sourcemark.segmentation_rules import LIST_CHARS, LIST_MARKER, SENTENCE_END_CHARS, split_headline_list
@@ -199,6 +200,7 @@ _thread_state = threading.local()
 def _splitter():  # type: ignore[no-untyped-def]
     splitter = getattr(_thread_state, "splitter", None)
     if splitter is None:
+        pysbd_patterns.install()
         splitter = _thread_state.splitter = pysbd.Segmenter(language="en", clean=False)
     return splitter
 

@@ -45,9 +45,15 @@ def train_command(
     isolate_passages: bool = typer.Option(
         TrainConfig.isolate_passages, "--isolate-passages/--pack-passages",
         help="One passage per window (no neighbouring text) or several passages packed with their context."),
+    context_segment: bool = typer.Option(
+        TrainConfig.context_segment, "--context-segment/--no-context-segment",
+        help="With isolated passages, add the neighbouring text as a second segment (slower, same steps)."),
     freeze_word_embeddings: bool = typer.Option(
         TrainConfig.freeze_word_embeddings, "--freeze-word-embeddings/--train-word-embeddings",
         help="Keep the backbone's word embeddings as pre-trained (faster steps) or train them."),
+    freeze_layers: int = typer.Option(
+        TrainConfig.freeze_layers, "--freeze-layers",
+        help="Keep this many of the encoder's lowest layers as pre-trained (faster steps)."),
     group_by_length: bool = typer.Option(
         TrainConfig.group_by_length, "--group-by-length/--shuffle-freely",
         help="Batch passages of similar length together (less padding, faster training) or shuffle freely."),
@@ -60,8 +66,9 @@ def train_command(
     """Train the role classifier and source tagger; resumes an interrupted run in the same --out."""
     config = TrainConfig(base_model=base_model, epochs=epochs, seed=seed, batch_size=batch_size,
                          learning_rate=learning_rate, max_steps=max_steps, corrected_weight=corrected_weight,
-                         isolate_passages=isolate_passages, group_by_length=group_by_length,
-                         freeze_word_embeddings=freeze_word_embeddings)
+                         isolate_passages=isolate_passages, context_segment=context_segment,
+                         group_by_length=group_by_length,
+                         freeze_word_embeddings=freeze_word_embeddings, freeze_layers=freeze_layers)
     result = train_model(out, config, data, dev, [str(c) for c in corrected],
                          with_learning_curve=learning_curve, bootstrap=bootstrap, progress=not quiet, log=err)
     typer.echo(f"model {result.model_version} written to {out} in {result.seconds / 60:.1f} min "

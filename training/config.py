@@ -1,6 +1,6 @@
 """Every hyper-parameter of a training run, in one dataclass (saved with the model).
 
-The window settings (``max_length``, ``context``, ``isolate_passages``) belong
+The window settings (``max_length``, ``context``, ``isolate_passages``, ``context_segment``) belong
 to the model stage, which reads them back when it predicts: their defaults are
 its own (:mod:`sourcemark.model.encoding`). Measured effects of the other
 defaults are in bench/results and the model card, not here.
@@ -13,7 +13,7 @@ import json
 from dataclasses import asdict, dataclass
 
 from sourcemark.model.backbone import DEFAULT_BACKBONE
-from sourcemark.model.encoding import CONTEXT, ISOLATE_PASSAGES, MAX_LENGTH
+from sourcemark.model.encoding import CONTEXT, CONTEXT_SEGMENT, ISOLATE_PASSAGES, MAX_LENGTH
 
 
 @dataclass
@@ -32,12 +32,16 @@ class TrainConfig:
     max_length: int = MAX_LENGTH
     context: int = CONTEXT
     isolate_passages: bool = ISOLATE_PASSAGES
+    context_segment: bool = CONTEXT_SEGMENT
     #: Batches of windows of similar length: less padding, so faster epochs, with no measurable
     #: loss against random batches.
     group_by_length: bool = True
     #: The word-embedding matrix (half of MiniLM's parameters) stays as pre-trained: clipping and
     #: updating it cost about as much as a batch's forward and backward pass, for no measurable gain.
     freeze_word_embeddings: bool = True
+    #: How many of the encoder's lowest layers (with all its embeddings) stay as pre-trained. Backward
+    #: passes stop above them, so each step costs less; training time is what this buys.
+    freeze_layers: int = 0
     #: The source tagger's loss counts more than the role loss: mentions are rare tokens and the
     #: tagger lags the role head.
     tag_loss_weight: float = 3.0

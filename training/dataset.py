@@ -18,12 +18,12 @@ from sourcemark.segmentation import mark_sections
 
 def training_windows(
     docs: Sequence[Document], tokenizer: Any, max_length: int, context: int,
-    weights: Sequence[float] | None, isolate: bool,
+    weights: Sequence[float] | None, isolate: bool, context_segment: bool = False,
 ) -> list[dict[str, Any]]:
     """One row per window (``Window.to_dict``); ``weight`` is the weight of the window's document."""
     rows: list[dict[str, Any]] = []
     for i, doc in enumerate(map(mark_sections, docs)):
-        for window in build_windows(doc, i, tokenizer, max_length, context, isolate):
+        for window in build_windows(doc, i, tokenizer, max_length, context, isolate, context_segment):
             row = window.to_dict()
             row["weight"] = float(weights[i]) if weights is not None else 1.0
             rows.append(row)

@@ -121,7 +121,7 @@ def render_model_card(
     else:
         lines += ["Not measured for this run (`sourcemark train --learning-curve` or "
                   "`bench/learning_curve.py` measures it)."]
-    limit = passage_token_limit(config.max_length, config.context, config.isolate_passages)
+    limit = passage_token_limit(config.max_length, config.context, config.isolate_passages, config.context_segment)
     lines += ["", "## Known limits", "", KNOWN_LIMITS.format(passage_limit=limit)]
     return "\n".join(lines)
 

@@ -88,6 +88,8 @@ class Trainer:
         encoder = AutoModel.from_pretrained(backbone)
         if self.config.freeze_word_embeddings:
             encoder.get_input_embeddings().weight.requires_grad_(False)
+        if self.config.freeze_layers:
+            freeze_lower_layers(encoder, self.config.freeze_layers)
         return SourcemarkNet(encoder), tokenizer
 
     def _optimizer(self, net: SourcemarkNet, total_steps: int) -> tuple[torch.optim.Optimizer, Any]:
@@ -149,7 +151,8 @@ class Trainer:
         # A plain list of window dicts, not a datasets.Dataset: the windows fit in memory, collate pads the
         # ragged rows itself, and selecting a batch from Arrow and decoding it back to Python each step
         # only added time (same rows, so the same results).
-        windows = training_windows(docs, tokenizer, cfg.max_length, cfg.context, weights, cfg.isolate_passages)
+        windows = training_windows(docs, tokenizer, cfg.max_length, cfg.context, weights, cfg.isolate_passages,
+                                   cfg.context_segment)
         role_w, tag_w = label_weights(windows)
         lengths = [len(row["input_ids"]) for row in windows]
         role_loss = nn.CrossEntropyLoss(weight=torch.tensor(role_w), reduction="none", ignore_index=-100)
@@ -241,6 +244,24 @@ class Trainer:
         return TrainResult(self.out_dir, version, time.time() - started, best["epoch"],
                            {k: v for k, v in best.items() if k not in ("epoch", "selection")}, history, temperature,
                            train_hash, counts)
+
+
+def freeze_lower_layers(encoder: nn.Module, count: int) -> None:
+    """Keep the embeddings and the ``count`` lowest transformer layers as pre-trained.
+
+    Works for encoders laid out like BERT, RoBERTa and MPNet (``embeddings``
+    plus ``encoder.layer``); anything else is refused rather than trained
+    whole while the settings say otherwise.
+    """
+    layers = getattr(getattr(encoder, "encoder", None), "layer", None)
+    embeddings = getattr(encoder, "embeddings", None)
+    if layers is None or embeddings is None:
+        raise ValueError(f"freeze_layers: {type(encoder).__name__} has no embeddings + encoder.layer to freeze")
+    if not 0 <= count <= len(layers):
+        raise ValueError(f"freeze_layers: {count} is not between 0 and the encoder's {len(layers)} layers")
+    for module in [embeddings, *layers[:count]]:
+        for parameter in module.parameters():
+            parameter.requires_grad_(False)
 
 
 def epoch_order(lengths: Sequence[int], cfg: TrainConfig, epoch: int) -> torch.Tensor:
