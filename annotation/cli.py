@@ -1,4 +1,4 @@
-"""``sourcemark ls push|pull`` and ``sourcemark serve``: thin wrappers over the annotation library.
+"""``sourcemark ls push|pull|agreement|review`` and ``sourcemark serve``: thin wrappers over the annotation library.
 
 Every Label Studio problem (server down, wrong token, missing project,
 mismatched config, timeout) is one ``error:`` line on stderr and exit code 1;
@@ -12,13 +12,18 @@ from typing import List, Optional
 
 import typer
 
+from sourcemark.annotation.adjudication import push_review
+from sourcemark.annotation.agreement import measure_agreement
+from sourcemark.annotation.agreement_report import summary_lines, write_report
 from sourcemark.annotation.backend import BackendConfig, run
 from sourcemark.annotation.client import LabelStudioClient, LabelStudioError, connect, resolve_settings
 from sourcemark.annotation.pull import pull_corrections, report_lines
 from sourcemark.annotation.push import DEFAULT_CHUNK, PushJob, check_job, run_push
+from sourcemark.annotation.team import project_teams
 from sourcemark.bundled import BUNDLED
 from sourcemark.command_errors import err, reports_errors
 from sourcemark.documents import FormatError
+from sourcemark.eval.bootstrap import DEFAULT_REPLICATES
 from sourcemark.model.annotator import ModelLoadError
 from sourcemark.readers import DEFAULT_MAX_CHARS
 
@@ -56,6 +61,8 @@ def push_command(
     create: bool = typer.Option(False, "--create", help="Create the project (titled --project) if missing."),
     chunk_size: int = typer.Option(DEFAULT_CHUNK, "--chunk-size", help="Tasks per import request."),
     max_chars: int = typer.Option(DEFAULT_MAX_CHARS, help="Skip documents longer than this."),
+    overlap: Optional[int] = typer.Option(
+        None, "--overlap", help="Annotators per task: sets the project's maximum annotations to N for every task."),
     url: Optional[str] = URL_OPTION,
     api_key: Optional[str] = KEY_OPTION,
     config: Optional[Path] = CONFIG_OPTION,
@@ -63,7 +70,7 @@ def push_command(
 ) -> None:
     """Import articles as tasks with the model's predictions; re-running adds only what is missing."""
     job = PushJob(project=project, inputs=tuple(inputs or ()), predictions=tuple(str(p) for p in predictions or ()),
-                  model_dir=model, create=create, chunk_size=chunk_size, max_chars=max_chars)
+                  model_dir=model, create=create, chunk_size=chunk_size, max_chars=max_chars, overlap=overlap)
     check_job(job)  # before connecting: a bad combination needs no server
     with _client(url, api_key, config, timeout) as client:
         stats = run_push(client, job, echo=err)
@@ -71,6 +78,8 @@ def push_command(
         err(f"failed: {line}")
     created = " (created)" if stats.project_created else ""
     versions = ", ".join(sorted(stats.model_versions)) or "none"
+    if stats.overlap is not None:
+        err(f"project {stats.project_id}: each task is meant for {stats.overlap} annotator(s)")
     typer.echo(f"project {stats.project_id}{created}: {stats.tasks_created} task(s) created, "
                f"{stats.predictions_added} prediction(s) added to existing tasks, {stats.skipped} already up to "
                f"date, {len(stats.failed)} failed; model version(s): {versions}")
@@ -82,6 +91,9 @@ def push_command(
 def pull_command(
     project: str = PROJECT_OPTION,
     out: Path = typer.Option(..., "--out", "-o", help="Corrected documents JSONL (written atomically)."),
+    conflicts: Optional[Path] = typer.Option(
+        None, "--conflicts", help="Where tasks on which annotators disagree are listed (default: OUT's name "
+        "with .conflicts.jsonl; written when some task has several annotators)."),
     url: Optional[str] = URL_OPTION,
     api_key: Optional[str] = KEY_OPTION,
     config: Optional[Path] = CONFIG_OPTION,
@@ -89,10 +101,57 @@ def pull_command(
 ) -> None:
     """Write the submitted annotations as annotated documents and summarise what annotators changed."""
     with _client(url, api_key, config, timeout) as client:
-        report = pull_corrections(client, project, out)
+        report = pull_corrections(client, project, out, conflicts)
     for line in report_lines(report, out):
         typer.echo(line)
     raise typer.Exit(2 if report.rejected else 0)
+
+
+@ls_app.command("agreement")
+@reports_errors(LabelStudioError, ValueError, OSError)
+def agreement_command(
+    project: str = PROJECT_OPTION,
+    report: Optional[Path] = typer.Option(
+        None, "--report", help="Write agreement.html, agreement.json and the PNGs into this directory."),
+    bootstrap: int = typer.Option(DEFAULT_REPLICATES, "--bootstrap", help="Bootstrap replicates (0: no CIs)."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the bootstrap."),
+    url: Optional[str] = URL_OPTION,
+    api_key: Optional[str] = KEY_OPTION,
+    config: Optional[Path] = CONFIG_OPTION,
+    timeout: Optional[float] = TIMEOUT_OPTION,
+) -> None:
+    """Agreement between annotators of the same tasks (roles, mentions) and how much the pre-labels steer them."""
+    with _client(url, api_key, config, timeout) as client:
+        _, teams, problems = project_teams(client, project)
+    result = measure_agreement(teams, bootstrap=bootstrap, seed=seed)
+    for problem in problems:
+        err(f"left out: {problem}")
+    for line in summary_lines(result):
+        typer.echo(line)
+    if report is not None:
+        typer.echo(f"report: {write_report(result, report)}")
+
+
+@ls_app.command("review")
+@reports_errors(LabelStudioError, ValueError, OSError)
+def review_command(
+    project: str = PROJECT_OPTION,
+    conflicts: Path = typer.Option(..., "--conflicts", help="The conflicts file `ls pull` wrote for --project."),
+    to: str = typer.Option(..., "--to", help="The review project (id or title) the conflicted tasks go to."),
+    create: bool = typer.Option(False, "--create", help="Create the review project (titled --to) if missing."),
+    url: Optional[str] = URL_OPTION,
+    api_key: Optional[str] = KEY_OPTION,
+    config: Optional[Path] = CONFIG_OPTION,
+    timeout: Optional[float] = TIMEOUT_OPTION,
+) -> None:
+    """Push each conflicted document to a review project, one prediction per annotator, for a lead to resolve."""
+    with _client(url, api_key, config, timeout) as client:
+        stats = push_review(client, project, conflicts, to, create=create)
+    for doc_id in stats.missing:
+        err(f"not found in project {project}: {doc_id}")
+    where = stats.push.project_id if stats.push else to
+    typer.echo(f"review project {where}: {stats.documents} conflicted document(s), one prediction per annotator; "
+               f"submit the resolved version, then `sourcemark ls pull --project {where}`")
 
 
 @reports_errors(ModelLoadError, OSError)

@@ -25,10 +25,10 @@ from bisect import bisect_right
 from typing import Any, Iterable, Mapping
 
 from sourcemark.annotation.config import (
-    DOC_ID_KEY, ROLE_CONTROL, SOURCE_CONTROL, TEXT_KEY, TEXT_NAME, UNCERTAINTY_KEY,
+    DOC_ID_KEY, ROLE_CONTROL, SOURCE_CONTROL, TEXT_KEY, TEXT_NAME, UNCERTAINTY_KEY, source_label, source_type_of,
 )
 from sourcemark.documents import Document, Passage, SourceMention
-from sourcemark.labels import ROLES, SOURCE_TYPES
+from sourcemark.labels import ROLES
 from sourcemark.validation import ERROR, validate_document
 
 #: Key of the task ``meta`` under which sourcemark keeps its own fields.
@@ -111,7 +111,8 @@ def document_to_result(doc: Document) -> list[dict[str, Any]]:
             continue
         result.append(region(ROLE_CONTROL, doc, offsets, p.start, p.end, p.label, p.score, f"p{i}"))
         for j, s in enumerate(p.sources):
-            result.append(region(SOURCE_CONTROL, doc, offsets, s.start, s.end, s.type, s.score, f"p{i}s{j}"))
+            result.append(region(SOURCE_CONTROL, doc, offsets, s.start, s.end, source_label(s.type), s.score,
+                                 f"p{i}s{j}"))
     return result
 
 
@@ -202,10 +203,10 @@ def _regions(result: Iterable[Mapping[str, Any]], text: str, notes: list[str]) -
         where = f"{control} region {item.get('id', n)}"
         if len(labels) != 1:
             raise ConversionError(f"{where}: expected exactly one label, got {labels}")
-        label = labels[0]
-        allowed = ROLES if control == ROLE_CONTROL else SOURCE_TYPES
-        if label not in allowed:
-            raise ConversionError(f"{where}: unknown {control} label {label!r}")
+        # a source label is the config's name for the type (``other_source``); files keep the guide's id
+        label = labels[0] if control == ROLE_CONTROL else source_type_of(labels[0])
+        if label is None or (control == ROLE_CONTROL and label not in ROLES):
+            raise ConversionError(f"{where}: unknown {control} label {labels[0]!r}")
         try:
             start, end = offsets.from_js(int(value["start"])), offsets.from_js(int(value["end"]))
         except (KeyError, TypeError, ValueError):

@@ -1,12 +1,17 @@
 """``sourcemark ls pull``: annotators' corrections out of Label Studio, as annotated documents.
 
 Only submitted work counts: a task nobody has submitted is not a correction,
-and skipped (cancelled) annotations and drafts are dropped. When several
-annotators submitted the same task, one annotation is used, by this rule:
+and skipped (cancelled) annotations and drafts are dropped. When a task has
+several submitted annotations, one is used, by this rule:
 
-1. a ground-truth annotation (the project's reviewers marked it), the most
-   recently updated one if there are several;
-2. otherwise the most recently updated annotation.
+1. a ground-truth annotation (the project's reviewers marked it, or a lead
+   resolved the task), the most recently updated one if there are several;
+2. otherwise, when two or more *different* annotators submitted it, they must
+   agree: identical passages, roles and mentions make an agreed document,
+   written once; any disagreement holds the task back and its passages and
+   mentions in conflict, with each annotator's label, go to the conflicts file
+   (``adjudication.py``, FORMATS.md) for a lead to resolve (``ls review``);
+3. otherwise (one annotator submitted twice) their most recently updated one.
 
 Every task where the rule had to choose is reported. The chosen annotation is
 converted (``convert.result_to_document``) and validated; a task whose
@@ -21,15 +26,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Mapping
 
+from sourcemark.annotation.adjudication import Conflict, find_conflicts, write_conflicts
 from sourcemark.annotation.client import LabelStudioClient
 from sourcemark.annotation.convert import ConversionError, result_to_document, task_doc_id
 from sourcemark.annotation.diff import DiffSummary
+from sourcemark.annotation.team import annotator_name, annotator_of, baseline, recency, submitted, team_task
 from sourcemark.documents import Document
 from sourcemark.jsonl import write_documents
 
-RULE = "ground truth first, then the most recently updated"
+RULE = ("ground truth first; then several annotators must agree (else the task is held back, its conflicts "
+        "written); one annotator's resubmissions: the latest")
 
 
 @dataclass
@@ -44,42 +52,17 @@ class PullReport:
     resolved: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     diff: DiffSummary = field(default_factory=DiffSummary)
-
-
-def submitted(annotations: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
-    """Annotations that are real submissions: not skipped/cancelled."""
-    return [a for a in annotations if not a.get("was_cancelled") and isinstance(a.get("result"), list)]
+    #: Tasks two or more annotators submitted (without ground truth): agreed ones, and those held back.
+    agreed: int = 0
+    held: list[str] = field(default_factory=list)
+    conflicts: list[Conflict] = field(default_factory=list)
+    conflicts_file: Path | None = None
 
 
 def choose_annotation(annotations: list[Mapping[str, Any]]) -> Mapping[str, Any]:
-    """The annotation to use among several submitted ones (see the module docstring)."""
-    def recency(a: Mapping[str, Any]) -> tuple[str, str, int]:
-        return (str(a.get("updated_at") or ""), str(a.get("created_at") or ""), int(a.get("id") or 0))
-
+    """The annotation to use among several submitted ones: ground truth first, then the latest."""
     truth = [a for a in annotations if a.get("ground_truth")]
     return max(truth or annotations, key=recency)
-
-
-def _annotator(annotation: Mapping[str, Any]) -> str | int | None:
-    who = annotation.get("completed_by")
-    if isinstance(who, Mapping):
-        return who.get("email") or who.get("id")
-    return who
-
-
-def _baseline(task: Mapping[str, Any], annotation: Mapping[str, Any], project_version: str | None) -> Mapping | None:
-    """The prediction the annotator corrected: the annotation's own, else the project's version, else the latest."""
-    predictions = [p for p in task.get("predictions") or [] if isinstance(p, Mapping)]
-    linked = annotation.get("prediction")
-    if isinstance(linked, Mapping) and linked.get("result") is not None:
-        return linked
-    parent = annotation.get("parent_prediction")
-    for p in predictions:
-        if parent is not None and p.get("id") == parent:
-            return p
-    current = [p for p in predictions if project_version and p.get("model_version") == project_version]
-    candidates = current or predictions
-    return max(candidates, key=lambda p: (str(p.get("created_at") or ""), int(p.get("id") or 0)), default=None)
 
 
 def convert_task(task: Mapping[str, Any], project_id: int, project_version: str | None,
@@ -91,34 +74,62 @@ def convert_task(task: Mapping[str, Any], project_id: int, project_version: str 
         report.unannotated += 1
         return None
     chosen = choose_annotation(candidates)
+    annotators = sorted({name for name in map(annotator_name, candidates) if name is not None})
+    if len(annotators) > 1 and not chosen.get("ground_truth"):
+        problems: list[str] = []
+        team = team_task(task, project_version, problems)
+        if problems:
+            report.rejected += problems
+            return None
+        conflicts = find_conflicts(team)
+        if conflicts:
+            report.conflicts += conflicts
+            report.held.append(f"task {task.get('id')} ({doc_id}): {len(conflicts)} conflict(s) between "
+                               f"{', '.join(annotators)}")
+            return None
+        report.agreed += 1
     if len(candidates) > 1:
-        kind = "ground truth" if chosen.get("ground_truth") else "latest"
+        kind = "ground truth" if chosen.get("ground_truth") else (
+            "all agree" if len(annotators) > 1 else "latest")
         report.resolved.append(f"task {task.get('id')} ({doc_id}): {len(candidates)} annotations, used "
-                               f"#{chosen.get('id')} by {_annotator(chosen)} ({kind})")
+                               f"#{chosen.get('id')} by {annotator_of(chosen)} ({kind})")
     try:
         doc, notes = result_to_document(task, chosen.get("result") or [])
     except ConversionError as exc:
         report.rejected.append(f"task {task.get('id')} annotation #{chosen.get('id')}: {exc}")
         return None
     report.notes += notes
-    baseline = _baseline(task, chosen, project_version)
+    prediction = baseline(task, chosen, project_version)
     doc.meta["labelstudio"] = {
         "project": project_id, "task": task.get("id"), "annotation": chosen.get("id"),
-        "annotator": _annotator(chosen), "ground_truth": bool(chosen.get("ground_truth")),
+        "annotator": annotator_of(chosen), "ground_truth": bool(chosen.get("ground_truth")),
         "updated_at": chosen.get("updated_at"),
-        "corrected_model_version": baseline.get("model_version") if baseline else None,
+        "corrected_model_version": prediction.get("model_version") if prediction else None,
     }
-    if baseline is not None:
+    if len(annotators) > 1:
+        doc.meta["labelstudio"]["annotators"] = annotators
+    if prediction is not None:
         try:
-            predicted, _ = result_to_document(task, baseline.get("result") or [])
+            predicted, _ = result_to_document(task, prediction.get("result") or [])
             report.diff.add(predicted, doc)
         except ConversionError:
             report.notes.append(f"{doc_id}: its prediction could not be read back; not in the change summary")
     return doc
 
 
-def pull_corrections(client: LabelStudioClient, project_ref: str, out: Path) -> PullReport:
-    """Export the project's submitted annotations and write them to ``out`` as annotated documents."""
+def default_conflicts_path(out: Path) -> Path:
+    """Where the conflicts go unless told: beside ``out``, ``NAME.conflicts.jsonl``."""
+    return out.with_name(f"{out.name[:-6] if out.name.endswith('.jsonl') else out.name}.conflicts.jsonl")
+
+
+def pull_corrections(client: LabelStudioClient, project_ref: str, out: Path,
+                     conflicts_out: Path | None = None) -> PullReport:
+    """Export the project's submitted annotations and write them to ``out`` as annotated documents.
+
+    The conflicts file (``conflicts_out``, default beside ``out``) is written
+    whenever some task had several annotators (or it was asked for), so an
+    old one never outlives its conflicts: empty, it says none is left.
+    """
     project = client.require_project(project_ref)
     report = PullReport(project_id=int(project["id"]))
     tasks = client.export_snapshot(report.project_id)
@@ -129,6 +140,9 @@ def pull_corrections(client: LabelStudioClient, project_ref: str, out: Path) -> 
         if doc is not None:
             docs.append(doc)
     report.written = write_documents(out, docs)
+    if report.conflicts or report.agreed or conflicts_out is not None:
+        report.conflicts_file = conflicts_out or default_conflicts_path(out)
+        write_conflicts(report.conflicts_file, report.conflicts, project=report.project_id)
     return report
 
 
@@ -140,6 +154,13 @@ def report_lines(report: PullReport, out: Path) -> list[str]:
     if report.resolved:
         lines.append(f"{len(report.resolved)} task(s) had several annotations; rule: {RULE}:")
         lines += [f"  {r}" for r in report.resolved]
+    if report.agreed or report.held:
+        lines.append(f"{report.agreed + len(report.held)} task(s) had several annotators: {report.agreed} agreed "
+                     f"(written), {len(report.held)} held back with {len(report.conflicts)} conflict(s)")
+        lines += [f"  held back: {h}" for h in report.held]
+    if report.conflicts_file is not None:
+        lines.append(f"{len(report.conflicts)} conflict(s) written to {report.conflicts_file} "
+                     "(resolve them, or push them to a review project with `sourcemark ls review`)")
     for r in report.rejected:
         lines.append(f"rejected: {r}")
     for n in report.notes:

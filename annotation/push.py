@@ -15,7 +15,10 @@ loses at most one chunk and a re-run picks up where it stopped:
 Each task carries ``data.uncertainty`` (mean 1 - top role probability) and
 each prediction a ``score`` of 1 - uncertainty; after a push the project's
 ``model_version`` is set to the pushed version, so Label Studio's
-"Uncertainty sampling" serves the most uncertain article first.
+"Uncertainty sampling" serves the most uncertain article first. Every push
+makes sure the project has the Data Manager tab "Most uncertain first"
+(``views.py``); a project push creates gets the guide's definitions as its
+labelling instructions (``instructions.py``).
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ from typing import Callable, Iterable, Iterator, Sequence
 from sourcemark.annotation.client import LabelStudioClient, check_project_config
 from sourcemark.annotation.config import DOC_ID_KEY, label_config
 from sourcemark.annotation.convert import document_to_prediction, document_to_task
+from sourcemark.annotation.instructions import instructions_html
+from sourcemark.annotation.views import ensure_uncertain_first_view
 from sourcemark.streaming import chunked
 from sourcemark.documents import Document, FormatError
 from sourcemark.jsonl import iter_jsonl
@@ -55,6 +60,8 @@ class PushStats:
     model_versions: set[str] = field(default_factory=set)
     #: The version of the last prediction sent; becomes the project's ``model_version``.
     last_version: str | None = None
+    #: Annotators per task the project now asks for (``--overlap``), when set by this push.
+    overlap: int | None = None
 
 
 @dataclass
@@ -100,8 +107,10 @@ def open_project(client: LabelStudioClient, ref: str, create: bool) -> tuple[dic
         raise ValueError(f"--create needs a project title, not an id ({ref})")
     config = label_config()
     client.validate_config(config)
+    # the guide's definitions, shown to annotators before they label (and under "Instructions")
     project = client.create_project(str(ref).strip(), config, sampling=UNCERTAINTY_SAMPLING,
-                                    description="Passage roles and attributed sources (sourcemark)")
+                                    description="Passage roles and attributed sources (sourcemark)",
+                                    expert_instruction=instructions_html(), show_instruction=True)
     return project, True
 
 
@@ -140,8 +149,12 @@ def push_documents(
     create: bool = False,
     chunk_size: int = DEFAULT_CHUNK,
     echo: Callable[[str], None] = lambda m: None,
+    overlap: int | None = None,
 ) -> PushStats:
     """Push documents (predicted ones, or raw ones scored chunk by chunk by ``scorer``).
+
+    ``overlap`` (``--overlap N``): every task of the project is meant for N
+    annotators (see :func:`set_overlap`).
 
     ``model_version`` is the scorer's version (known before scoring, so that
     documents that already have its prediction are not scored again). Without
@@ -151,6 +164,9 @@ def push_documents(
     stats = PushStats()
     project, stats.project_created = open_project(client, project_ref, create)
     stats.project_id = int(project["id"])
+    if overlap is not None:
+        stats.overlap = set_overlap(client, project, overlap)
+    ensure_uncertain_first_view(client, stats.project_id)
     index = ProjectIndex.read(client, stats.project_id)
     if index.duplicates:
         echo(f"warning: project {stats.project_id} has {index.duplicates} task(s) with a doc_id already used by "
@@ -227,6 +243,24 @@ def _send_chunk(client: LabelStudioClient, stats: PushStats, index: ProjectIndex
             stats.last_version = p["model_version"]
 
 
+def set_overlap(client: LabelStudioClient, project: dict, annotators: int) -> int:
+    """Ask for ``annotators`` submitted annotations on every task of the project; return that number.
+
+    Label Studio Community 1.23.2 honours the project's ``maximum_annotations``
+    with ``overlap_cohort_percentage`` 100 (checked against the real server):
+    each task's ``overlap`` becomes N, its labelling queue serves a task to N
+    different annotators (never twice to the same one), and a task counts as
+    completed only when N annotations are in. Tasks imported later get N too.
+    The project is updated only when it asks for something else, because each
+    change makes the server recompute every task's state.
+    """
+    if annotators < 1:
+        raise ValueError(f"--overlap must be at least 1, got {annotators}")
+    if project.get("maximum_annotations") != annotators or project.get("overlap_cohort_percentage") != 100:
+        client.update_project(int(project["id"]), maximum_annotations=annotators, overlap_cohort_percentage=100)
+    return annotators
+
+
 @dataclass(frozen=True)
 class PushJob:
     """What ``sourcemark ls push`` is asked to push: raw articles (scored with a model, or bare) or a predictions file."""
@@ -238,9 +272,12 @@ class PushJob:
     create: bool = False
     chunk_size: int = DEFAULT_CHUNK
     max_chars: int = DEFAULT_MAX_CHARS
+    overlap: int | None = None
 
 
 def check_job(job: PushJob) -> None:
+    if job.overlap is not None and job.overlap < 1:
+        raise CommandError(f"--overlap must be at least 1 (annotators per task), got {job.overlap}")
     if job.model_dir is not None and job.predictions:
         raise CommandError("give --model (score INPUT) or --predictions (push a scored file), not both")
     if job.predictions and job.inputs:
@@ -260,4 +297,4 @@ def run_push(client: LabelStudioClient, job: PushJob, echo: Callable[[str], None
     documents = read_predictions(job.predictions) if job.predictions else \
         read_inputs(list(job.inputs), max_chars=job.max_chars)
     return push_documents(client, job.project, documents, scorer=scorer, model_version=version,
-                          create=job.create, chunk_size=job.chunk_size, echo=echo)
+                          create=job.create, chunk_size=job.chunk_size, echo=echo, overlap=job.overlap)

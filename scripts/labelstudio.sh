@@ -3,8 +3,12 @@
 #
 #   scripts/labelstudio.sh install   venv with label-studio==1.23.2 (LS_VENV, default .ls-venv); idempotent
 #   scripts/labelstudio.sh start     start on 127.0.0.1 on a free port with a pre-created user and legacy token;
-#                                    prints `export LABEL_STUDIO_TEST_URL=... LABEL_STUDIO_TEST_TOKEN=...`
-#                                    (and LABEL_STUDIO_TEST_PAT, a personal access token of the same user)
+#                                    prints `export LABEL_STUDIO_URL=... LABEL_STUDIO_API_KEY=...` (what
+#                                    `sourcemark ls` reads), the same as LABEL_STUDIO_TEST_URL/_TOKEN for the
+#                                    tests (and LABEL_STUDIO_TEST_PAT, a personal access token of the same user;
+#                                    LABEL_STUDIO_TEST_USER and _PASSWORD_FILE, the browser login), so
+#                                    `eval "$(scripts/labelstudio.sh start)"` sets them; on stderr it says where
+#                                    to log in with a browser: the URL, the user and the file with the password
 #   scripts/labelstudio.sh stop      SIGTERM the server started by `start` and wait for it to exit
 #   scripts/labelstudio.sh status    say whether that server is running
 #
@@ -34,6 +38,8 @@ ENV_FILE="$RUN/env"
 LOG_FILE="$RUN/server.log"
 TEMPLATE="$STATE/template-$LS_VERSION"
 START_TIMEOUT="${LS_START_TIMEOUT:-180}"
+
+LS_USER="sourcemark@localhost"  # the login of the pre-created user; its password is in $TEMPLATE/password
 
 die() { echo "labelstudio.sh: $*" >&2; exit 1; }
 say() { echo "labelstudio.sh: $*" >&2; }
@@ -83,7 +89,7 @@ make_template() {
   local token password
   token="$(random_secret)"
   password="$(random_secret)"
-  env "${LS_ENV[@]}" LABEL_STUDIO_BASE_DATA_DIR="$tmp/data" LABEL_STUDIO_USERNAME="sourcemark@localhost" \
+  env "${LS_ENV[@]}" LABEL_STUDIO_BASE_DATA_DIR="$tmp/data" LABEL_STUDIO_USERNAME="$LS_USER" \
     LABEL_STUDIO_PASSWORD="$password" LABEL_STUDIO_USER_TOKEN="$token" \
     LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN=true \
     "$(ls_bin)" init -q --enable-legacy-api-token >"$tmp/init.log" 2>&1 \
@@ -149,6 +155,27 @@ sys.exit(1)
 EOF
 }
 
+# The export lines for the server at $1 with legacy token $2 and personal access token $3 (may be empty).
+env_lines() {
+  echo "export LABEL_STUDIO_URL=$1 LABEL_STUDIO_API_KEY=$2"
+  echo "export LABEL_STUDIO_TEST_URL=$1"
+  echo "export LABEL_STUDIO_TEST_TOKEN=$2"
+  if [ -n "$3" ]; then echo "export LABEL_STUDIO_TEST_PAT=$3"; fi
+  echo "export LABEL_STUDIO_TEST_USER=$LS_USER"
+  echo "export LABEL_STUDIO_TEST_PASSWORD_FILE=$TEMPLATE/password"
+}
+
+# Print the running server's export lines (on stdout, for eval) and how to log in (on stderr). The lines
+# are made again from the env file, so a server started by an older version of this script gets them too.
+show_env() {
+  local url token pat
+  url="$(sed -n 's/^export LABEL_STUDIO_TEST_URL=//p' "$ENV_FILE")"
+  token="$(sed -n 's/^export LABEL_STUDIO_TEST_TOKEN=//p' "$ENV_FILE")"
+  pat="$(sed -n 's/^export LABEL_STUDIO_TEST_PAT=//p' "$ENV_FILE")"
+  env_lines "$url" "$token" "$pat"
+  say "open $url in a browser and log in as $LS_USER; the password is in $TEMPLATE/password"
+}
+
 running_pid() {
   [ -f "$PID_FILE" ] || return 1
   local pid
@@ -161,7 +188,7 @@ cmd_start() {
   chmod 700 "$STATE" "$RUN"
   if pid="$(running_pid)"; then
     say "already running (pid $pid); its settings:"
-    cat "$ENV_FILE"
+    show_env
     return 0
   fi
   make_template
@@ -200,14 +227,10 @@ cmd_start() {
       local pat
       pat="$(curl -fsS -m 10 -X POST -H "Authorization: Token $token" "$url/api/token/" 2>/dev/null \
         | "$LS_VENV/bin/python" -c 'import json, sys; print(json.load(sys.stdin)["token"])' 2>/dev/null || true)"
-      {
-        echo "export LABEL_STUDIO_TEST_URL=$url"
-        echo "export LABEL_STUDIO_TEST_TOKEN=$token"
-        if [ -n "$pat" ]; then echo "export LABEL_STUDIO_TEST_PAT=$pat"; fi
-      } >"$ENV_FILE"
+      env_lines "$url" "$token" "$pat" >"$ENV_FILE"
       chmod 600 "$ENV_FILE"
       say "Label Studio $LS_VERSION up at $url (pid $pid, data $data, log $LOG_FILE) after ${waited}s"
-      cat "$ENV_FILE"
+      show_env
       return 0
     fi
     say "attempt $attempt: server on port $port did not come up as ours; log tail:"
@@ -252,7 +275,7 @@ cmd_status() {
   local pid
   if pid="$(running_pid)"; then
     say "running (pid $pid)"
-    cat "$ENV_FILE" 2>/dev/null || true
+    if [ -f "$ENV_FILE" ]; then show_env; fi
   else
     say "not running"
     return 1

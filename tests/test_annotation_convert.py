@@ -7,7 +7,8 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from sourcemark.annotation.config import (
-    ROLE_CONTROL, SOURCE_CONTROL, TEXT_NAME, config_problems, label_config,
+    ROLE_COLOURS, ROLE_CONTROL, SOURCE_COLOURS, SOURCE_CONTROL, TEXT_NAME, config_problems, label_config,
+    mention_style, source_label, source_type_of,
 )
 from sourcemark.annotation.convert import (
     ConversionError, OffsetMap, document_to_prediction, document_to_result, document_to_task,
@@ -49,15 +50,71 @@ def test_config_lists_every_label_id_once_per_set() -> None:
     root = ET.fromstring(label_config())
     sets = {e.get("name"): [lab.get("value") for lab in e.iter("Label")] for e in root.iter("Labels")}
     assert sets[ROLE_CONTROL] == list(ROLES)
-    assert sets[SOURCE_CONTROL] == list(SOURCE_TYPES)
+    assert sets[SOURCE_CONTROL] == [source_label(t) for t in SOURCE_TYPES]
+    assert "other_source" in sets[SOURCE_CONTROL] and "other" not in sets[SOURCE_CONTROL], \
+        "the source type other needs its own name beside the role other"
     colours = [lab.get("background") for lab in root.iter("Label")]
     assert len(set(colours[len(ROLES):])) == len(SOURCE_TYPES), "source types need distinct colours"
     assert [t.get("value") for t in root.iter("Text") if t.get("name") == TEXT_NAME] == ["$text"]
     assert config_problems(label_config()) == []
 
 
+def _lab(colour: str) -> tuple[float, float, float]:
+    """CIE L*a*b* (D65) of a #rrggbb colour."""
+    rgb = [int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+    r, g, b = (c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb)
+    xyz = (0.4124 * r + 0.3576 * g + 0.1805 * b) / 0.95047, 0.2126 * r + 0.7152 * g + 0.0722 * b, \
+        (0.0193 * r + 0.1192 * g + 0.9505 * b) / 1.08883
+    f = [t ** (1 / 3) if t > 0.008856 else 7.787 * t + 16 / 116 for t in xyz]
+    return 116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])
+
+
+def _tint(colour: str, alpha: float) -> str:
+    """``colour`` at ``alpha`` over white: what the text shows."""
+    rgb = [int(colour[i:i + 2], 16) for i in (1, 3, 5)]
+    return "#" + "".join(f"{round(alpha * c + (1 - alpha) * 255):02x}" for c in rgb)
+
+
+def _contrast_on_white(colour: str) -> float:
+    rgb = [int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+    lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
+    return 1.05 / (0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2] + 0.05)
+
+
+def _closest_pair(colours: dict[str, str]) -> tuple[float, str, str]:
+    names = list(colours)
+    return min((sum((p - q) ** 2 for p, q in zip(_lab(colours[a]), _lab(colours[b]))) ** 0.5, a, b)
+               for i, a in enumerate(names) for b in names[i + 1:])
+
+
+def test_label_colours_are_readable_and_far_apart() -> None:
+    # the region list writes each label in its colour on white: readable, unlike the old pale grey `other`
+    assert min(_contrast_on_white(c) for c in ROLE_COLOURS.values()) >= 4.5
+    assert min(_contrast_on_white(c) for c in SOURCE_COLOURS.values()) >= 3.0
+    # in the text, roles are tinted at Label Studio's 0.3 and mentions at the config's stronger opacity;
+    # tinted, every two colours still differ clearly (CIE76 distance; about 2 is barely visible)
+    distance, a, b = _closest_pair({r: _tint(c, 0.3) for r, c in ROLE_COLOURS.items()})
+    assert distance >= 15, f"roles {a} and {b} look alike in the text"
+    distance, a, b = _closest_pair({t: _tint(c, 0.55) for t, c in SOURCE_COLOURS.items()})
+    assert distance >= 10, f"source types {a} and {b} look alike in the text"
+
+
+def test_config_shows_labels_in_the_text_and_keeps_the_label_bar_on_screen() -> None:
+    root = ET.fromstring(label_config())
+    (text,) = root.iter("Text")
+    assert text.get("showLabels") == "true"
+    bar = next(v for v in root.iter("View") if any(True for _ in v.iter("Labels")) and v is not root)
+    assert "position: sticky" in bar.get("style", "") and len(list(bar.iter("Labels"))) == 2
+    style = "".join(s.text or "" for s in root.iter("Style"))
+    assert ".lsf-outliner-item__text" in style, "region rows are cut short so their score stays visible"
+    for source_type in SOURCE_TYPES:
+        assert f'[data-label$=":{source_label(source_type)}"]' in mention_style()
+    assert style.count("data-label$=") == len(SOURCE_TYPES)
+
+
 @pytest.mark.parametrize("edit, expected", [
-    (lambda x: x.replace('<Label value="expert" background="#008b8b"/>', ""), "lacks expert"),
+    (lambda x: x.replace('<Label value="expert" background="#0f766e"/>', ""), "lacks expert"),
+    (lambda x: x.replace('value="other_source"', 'value="other"'), 'rename that label to "other_source"'),
     (lambda x: x.replace('value="claim"', 'value="fact"'), "unknown label(s) fact"),
     (lambda x: x.replace('name="source"', 'name="src"'), 'no <Labels name="source">'),
     (lambda x: x.replace('value="$text"', 'value="$body"'), "does not show $text"),
@@ -106,6 +163,20 @@ def test_task_and_prediction_shape() -> None:
     start = doc.passages[1].start
     assert second["start"] == start + 1, "one astral character before it: UTF-16 offset is one more"
     assert document_to_task(doc, prediction=False).get("predictions") is None
+
+
+def test_source_other_is_other_source_in_label_studio_and_other_in_files() -> None:
+    text = "Someone said it rained."
+    doc = Document("d", text, passages=[Passage(0, len(text), "attributed_report",
+                                                [SourceMention(0, 7, "other")])], model_version="v")
+    regions = document_to_result(doc)
+    assert [r["value"]["labels"] for r in regions] == [["attributed_report"], ["other_source"]]
+    back, _ = result_to_document({"id": 1, "data": {"text": text}}, regions)
+    assert [s.type for s in back.passages[0].sources] == ["other"]
+    assert [source_type_of(source_label(t)) for t in SOURCE_TYPES] == list(SOURCE_TYPES)
+    with pytest.raises(ConversionError, match="unknown source label 'other'"):
+        result_to_document({"id": 1, "data": {"text": text}},
+                           [regions[0], {**regions[1], "value": {**regions[1]["value"], "labels": ["other"]}}])
 
 
 def test_prediction_needs_a_model_version() -> None:
@@ -228,3 +299,37 @@ def test_diff_matches_resized_regions_by_overlap() -> None:
     assert summary.roles["other"]["relabelled"] == 1
     assert summary.totals()["roles"]["deleted"] == 0
     assert summary.to_dict()["role_changes"] == {"other -> analysis": 1}
+
+
+# ----------------------------------------------------------------------------- project instructions and tab
+
+
+def test_instructions_carry_the_guides_definitions(tmp_path, monkeypatch) -> None:
+    from html import escape
+
+    from sourcemark.annotation.instructions import GUIDE_PATH, SOURCE_SECTION, guide_table, instructions_html
+    from sourcemark.labels import ROLE_DESCRIPTIONS
+
+    _, sources = guide_table(GUIDE_PATH.read_text(encoding="utf-8"), SOURCE_SECTION)
+    assert list(sources) == list(SOURCE_TYPES), "the guide's source table has every type, in order"
+    monkeypatch.setenv("SOURCEMARK_GUIDE_URL", "https://wiki.example/guide")
+    html = instructions_html()
+    assert 'href="https://wiki.example/guide"' in html and "Order by Score" in html
+    assert escape(sources["state_media"][0], quote=False) in html
+    assert "The passage conveys what a source said" in html  # the guide's role definition, not the short hint
+    for label in list(ROLES) + [source_label(t) for t in SOURCE_TYPES]:
+        assert f"<b>{label}</b>" in html
+
+    bare = instructions_html(tmp_path / "missing.md")  # an installed wheel has no docs/
+    assert escape(ROLE_DESCRIPTIONS["claim"], quote=False) in bare and "<b>other_source</b>" in bare
+
+
+def test_uncertain_first_tab_sorts_by_prediction_score_and_shows_uncertainty_as_a_number() -> None:
+    from sourcemark.annotation.views import uncertain_first_view
+
+    data = uncertain_first_view(4)["data"]
+    assert data["ordering"] == ["tasks:predictions_score"], "ascending: the least confident prediction first"
+    assert data["columnsDisplayType"] == {"tasks:data.uncertainty": "Number"}
+    hidden = data["hiddenColumns"]
+    assert "tasks:data" in hidden["explore"] and "tasks:data.uncertainty" not in hidden["explore"]
+    assert "tasks:predictions_score" not in hidden["explore"] + hidden["labeling"]
