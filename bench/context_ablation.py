@@ -1,13 +1,23 @@
-"""What context adds: passages packed with their neighbours against passages encoded alone.
+"""What neighbouring text adds, at equal optimiser steps: passages alone, with a context segment, or packed.
 
-Run: ``python bench/context_ablation.py [--model models/default]``. Trains one
-model with the default settings except the context mode, flipped from the one
-``--model`` was trained with: packed (several passages per window, with context
-tokens either side) against isolated (each passage alone in its window, no
-neighbouring text; the structure features, which include the comment-section
-flag and the position, stay in both). Scores both on the corpus dev split and
-the real-article dev set with gold passage boundaries. About one default
-training time.
+Run: ``python bench/context_ablation.py [--steps 1500] [--variants isolated segment packed]``.
+
+Trains one model per variant from the same backbone, data (``--data
+bundled``: the corpus and the FA-KES training articles), seed and number of
+optimiser steps, and scores each on the corpus dev split and the real dev
+split with gold passage boundaries (roles and mentions alone):
+
+* ``isolated``: each passage alone in its window (the default);
+* ``segment``: each passage alone, followed by its neighbours (32 word
+  pieces either side) as a second segment, token type 1: one window per
+  passage, so the same windows per step as ``isolated``, only longer;
+* ``packed``: several passages per window with context either side (fewer,
+  longer windows; at equal steps it sees more passages).
+
+Equal steps rather than equal epochs: the question is whether the same
+training budget spent with context reads passages better. The wall time of
+each variant is reported too, since context windows cost more per step.
+Saves ``bench/results/context_ablation.json``.
 """
 
 from __future__ import annotations
@@ -16,45 +26,45 @@ import argparse
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import ROOT, save_results  # noqa: E402
+from _common import save_results  # noqa: E402
 
+from sourcemark.bundled import bundled_dev_sets, bundled_training_documents  # noqa: E402
+from sourcemark.eval.dev_scores import dev_scores_by_set  # noqa: E402
 from sourcemark.model.annotator import Annotator  # noqa: E402
 from sourcemark.training.config import TrainConfig  # noqa: E402
-from sourcemark.bundled import bundled_dev_sets, split_corpus  # noqa: E402
-from sourcemark.eval.dev_scores import dev_scores_by_set  # noqa: E402
 from sourcemark.training.trainer import Trainer  # noqa: E402
 
-
-def mode(isolated: bool) -> str:
-    return "isolated_passages" if isolated else "packed_with_context"
+VARIANTS = {
+    "isolated": {"isolate_passages": True, "context_segment": False},
+    "segment": {"isolate_passages": True, "context_segment": True},
+    "packed": {"isolate_passages": False, "context_segment": False},
+}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--model", type=Path, default=ROOT / "models" / "default")
+    parser.add_argument("--steps", type=int, default=1500, help="optimiser steps of every variant")
+    parser.add_argument("--variants", nargs="+", choices=sorted(VARIANTS), default=["isolated", "segment"])
     args = parser.parse_args()
-    train, dev = split_corpus()
+    train, dev = bundled_training_documents()
     dev_sets = bundled_dev_sets()
-    given = Annotator.load(args.model)
-    given_mode = mode(given.settings.isolate_passages)
-    other = TrainConfig(isolate_passages=not given.settings.isolate_passages)
-    results = {given_mode: dev_scores_by_set(given, dev_sets)}
-    started = time.time()
-    with tempfile.TemporaryDirectory() as tmp:
-        result = Trainer(other, Path(tmp) / "other", progress=False).train(train, dev)
-        results[mode(other.isolate_passages)] = dev_scores_by_set(Annotator.load(result.out_dir), dev_sets)
-    figures = {**results, "trained_here": mode(other.isolate_passages), "training_seconds": round(time.time() - started, 1),
-               "training_steps": result.history[-1]["step"] if result.history else 0}
-    packed, isolated = results[mode(False)], results[mode(True)]
-    for name in dev_sets:
-        a, b = packed[name], isolated[name]
-        print(f"{name:10s} role macro-F1 {a['role_macro_f1']:.3f} packed with context vs {b['role_macro_f1']:.3f} "
-              f"isolated ({a['role_macro_f1'] - b['role_macro_f1']:+.3f}); mention F1 {a['mention_f1']:.3f} vs "
-              f"{b['mention_f1']:.3f}")
+    figures: dict = {"steps": args.steps, "variants": {}}
+    for name in args.variants:
+        config = replace(TrainConfig(), max_steps=args.steps, **VARIANTS[name])
+        started = time.time()
+        with tempfile.TemporaryDirectory() as tmp:
+            result = Trainer(config, Path(tmp) / name, progress=False, log=lambda _: None).train(train, dev)
+            scores = dev_scores_by_set(Annotator.load(result.out_dir), dev_sets)
+        figures["variants"][name] = {**scores, "training_seconds": round(time.time() - started, 1),
+                                     "training_windows": result.counts["train_windows"]}
+        print(f"{name:9s} " + "  ".join(
+            f"{s}: role macro-F1 {v['role_macro_f1']:.3f} acc {v['role_accuracy']:.3f} mention F1 {v['mention_f1']:.3f}"
+            for s, v in scores.items()) + f"  ({figures['variants'][name]['training_seconds']:.0f} s)")
     save_results("context_ablation", figures)
 
 

@@ -33,7 +33,7 @@ CONTEXT = 32
 ISOLATE_PASSAGES = True
 #: With isolated passages, the neighbouring text as a second segment after the passage (token type 1):
 #: one window per passage, as isolated ones, so the same number of optimiser steps; off by default
-#: (bench/context_ablation.py --context-segment measures it).
+#: (bench/context_ablation.py measures it).
 CONTEXT_SEGMENT = False
 
 #: BIO tags: O, then B-/I- for every source type, in SOURCE_TYPES order.

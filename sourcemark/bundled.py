@@ -48,6 +48,13 @@ REAL_DEV_SPLIT_FILE = REAL_DIR / "dev_split.txt"
 
 #: ``--data``/``--dev`` value meaning the bundled training data (train part) or its dev split (dev part).
 BUNDLED = "bundled"
+#: ``meta.source`` of the bundled real articles (the build tool writes it; the datasheet cites the dataset).
+REAL_ARTICLES_SOURCE = "FA-KES"
+
+
+def is_bundled_real_article(doc: Document) -> bool:
+    """A labelled real article shipped with the project, as opposed to a corpus or user document."""
+    return doc.meta.get("source") == REAL_ARTICLES_SOURCE
 
 
 def _ids(path: Path) -> set[str]:

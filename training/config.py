@@ -47,6 +47,9 @@ class TrainConfig:
     tag_loss_weight: float = 3.0
     #: Documents corrected in Label Studio count more: they fix the model's own mistakes.
     corrected_weight: float = 3.0
+    #: Loss weight of the bundled real articles (FA-KES) beside the authored corpus: real text is what
+    #: the model is judged on, and it is a sixth of the training passages.
+    real_weight: float = 1.0
     seed: int = 13
     data_fraction: float = 1.0
     max_steps: int = 0

@@ -24,6 +24,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from sourcemark.bundled import is_bundled_real_article
 from sourcemark.documents import Document
 from sourcemark.eval.dev_scores import dev_scores
 from sourcemark.labels import ROLES
@@ -146,7 +147,8 @@ class Trainer:
         base = _subsample(list(train_docs), cfg.data_fraction, cfg.seed)
         docs = base + list(corrected_docs)
         train_hash = data_hash(docs)  # before encoding, which marks comment sections on the passages
-        weights = [1.0] * len(base) + [cfg.corrected_weight] * len(corrected_docs)
+        weights = [cfg.real_weight if is_bundled_real_article(d) else 1.0 for d in base] + \
+            [cfg.corrected_weight] * len(corrected_docs)
         net, tokenizer = self._build()
         # A plain list of window dicts, not a datasets.Dataset: the windows fit in memory, collate pads the
         # ragged rows itself, and selecting a batch from Arrow and decoding it back to Python each step
