@@ -29,7 +29,9 @@ rules:
   A user name and password in the URL (``http://user:secret@host``) are shown
   as ``***`` wherever a message or repr shows the URL.
 * A malformed URL (``http://[::1``, a port out of range, no host) is a
-  SettingsError naming the problem, raised before any request is made.
+  SettingsError naming the problem, raised before any request is made; so is a
+  URL with a user name or password, which would be sent as basic
+  authentication in place of the API key and refused by the server.
 * Plain data. Methods return the server's JSON as dicts and lists, not SDK
   models: callers index them, whatever shape the SDK's model classes take.
 
@@ -163,6 +165,9 @@ def _url_secrets(url: str) -> list[str]:
     return sorted(found, key=len, reverse=True)  # the longest first, so a part never leaves the rest readable
 
 
+CREDENTIALS_IN_URL = "has a user name or password in it"
+
+
 def check_url(url: str) -> None:
     """Raise SettingsError, one line with the password masked, unless ``url`` is a usable http(s) URL."""
     shown = mask_url(url)
@@ -178,12 +183,20 @@ def check_url(url: str) -> None:
             problem = ""
             if not parts.hostname:
                 problem = "it has no host name"
+            elif parts.username is not None or parts.password is not None:
+                # sent as basic authentication, it would replace the API key's header and the server would
+                # refuse every request: better said here than as a puzzling 401 later
+                problem = CREDENTIALS_IN_URL
             elif parts.query or parts.fragment or url.endswith(("?", "#")):
                 problem = "it has a query or fragment (? or #); give the server's address only"
         except (ValueError, httpx.InvalidURL) as exc:
             problem = str(exc) or type(exc).__name__
             for secret in _url_secrets(url):
                 problem = problem.replace(secret, "***")
+    if problem == CREDENTIALS_IN_URL:
+        raise SettingsError(f"Label Studio URL {shown!r} {CREDENTIALS_IN_URL}: sourcemark logs in with the API key "
+                            "(LABEL_STUDIO_API_KEY, --api-key or the config file), never with credentials in the "
+                            "URL; remove them from the URL")
     if problem:
         raise SettingsError(f"Label Studio URL {shown!r} is malformed: {' '.join(problem.split())} "
                             "(expected http://HOST:PORT or https://HOST/PATH)")

@@ -87,25 +87,26 @@ def test_malformed_url_is_one_line_settings_error_before_any_request() -> None:
         assert "\n" not in message
     with pytest.raises(SettingsError, match=r"^Label Studio URL 'http://\[::1' is malformed: Invalid IPv6 URL"):
         connect(ConnectionSettings("http://[::1", Secret(LEGACY), "LABEL_STUDIO_API_KEY", 5.0))
-    for good in ("https://ls.example/labelstudio", "http://[::1]:8080", "http://user:pw@ls.test:8080"):
+    for good in ("https://ls.example/labelstudio", "http://[::1]:8080"):
         assert resolve_settings(url=good + "/", api_key=LEGACY).url == good
 
 
-def test_password_in_the_url_is_never_shown() -> None:
+def test_a_password_in_the_url_is_refused_and_never_shown() -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]  # closed when the block ends: nothing listens there
     url = f"http://annotator:pa%40ss-w0rd@127.0.0.1:{port}"
-    settings = resolve_settings(url=url, api_key=LEGACY)
-    assert settings.url == url, "the requests still get the URL as given"
-    with pytest.raises(ServerUnreachable) as info:
-        connect(settings)
+    with pytest.raises(SettingsError) as info:
+        resolve_settings(url=url, api_key=LEGACY)
     message = str(info.value)
-    assert message.startswith(f"cannot connect to Label Studio at http://***@127.0.0.1:{port} (")
-    client = LabelStudioClient(settings)
-    shown = [message, repr(settings), str(settings), repr(client)]
-    client.close()
-    for bad in (f"http://annotator:s3cret@[::1:{port}", "ftp://annotator:s3cret@ls.test", "http://annotator:s3cret@"):
+    assert message.startswith(f"Label Studio URL 'http://***@127.0.0.1:{port}' has a user name or password in it")
+    assert "API key" in message and "\n" not in message
+    settings = ConnectionSettings(url, Secret(LEGACY), "LABEL_STUDIO_API_KEY", 5.0)  # made without the check
+    shown = [message, repr(settings), str(settings)]
+    with pytest.raises(SettingsError):
+        connect(settings)  # the client checks the URL too
+    for bad in (f"http://annotator:s3cret@[::1:{port}", "ftp://annotator:s3cret@ls.test", "http://annotator:s3cret@",
+                "http://annotator@ls.test:8080"):
         with pytest.raises(SettingsError) as info:
             resolve_settings(url=bad, api_key=LEGACY)
         shown.append(str(info.value))
