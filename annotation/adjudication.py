@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 from sourcemark.annotation.client import LabelStudioClient
@@ -28,7 +27,7 @@ from sourcemark.annotation.convert import task_doc_id
 from sourcemark.annotation.push import PushStats, push_documents
 from sourcemark.annotation.team import TeamTask, team_task
 from sourcemark.documents import Document
-from sourcemark.jsonl import atomic_output
+from sourcemark.jsonl import atomic_output, iter_jsonl
 
 PASSAGE = "passage"
 MENTION = "mention"
@@ -129,15 +128,12 @@ def write_conflicts(path: str | os.PathLike[str], conflicts: Iterable[Conflict],
 def read_conflicts(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
     """The records of a conflicts file; a line that is not a conflict record is a ValueError naming it."""
     records = []
-    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except ValueError:
-            raise ValueError(f"{path}:{number}: not JSON") from None
+    for line in iter_jsonl(path):
+        if line.error is not None:
+            raise ValueError(f"{path}:{line.line}: {line.error}")
+        record = line.value
         if not isinstance(record, dict) or not isinstance(record.get("doc_id"), str) or "task" not in record:
-            raise ValueError(f"{path}:{number}: not a conflict record (needs doc_id and task)")
+            raise ValueError(f"{path}:{line.line}: not a conflict record (needs doc_id and task)")
         records.append(record)
     return records
 

@@ -103,9 +103,8 @@ def _recent(seen: Sequence[_Seen], passage: int, person: bool) -> _Seen | None:
     return None
 
 
-def antecedent(text: str, passage: int, seen: Sequence[_Seen]) -> _Seen | None:
-    """The earlier mention a mention with this text refers back to, if it is a referring form."""
-    words = _words(text)
+def antecedent(words: tuple[str, ...], passage: int, seen: Sequence[_Seen]) -> _Seen | None:
+    """The earlier mention a mention of these words refers back to, if it is a referring form."""
     if not words:
         return None
     first = words[0].casefold()
@@ -128,11 +127,12 @@ def harmonise_types(doc: Document) -> Document:
     seen: list[_Seen] = []
     for k, passage in enumerate(doc.passages):
         for mention in sorted(passage.sources, key=lambda m: m.start):
-            text = doc.text[mention.start : mention.end]
+            words = _words(doc.text[mention.start : mention.end])
             # a mention typed `unnamed` identifies no one ("It was said"); a known outlet keeps its type
-            earlier = None if mention.type == "unnamed" or "registry_id" in mention.extra else antecedent(text, k, seen)
+            keeps_type = mention.type == "unnamed" or "registry_id" in mention.extra
+            earlier = None if keeps_type else antecedent(words, k, seen)
             if earlier is not None and earlier.mention.type != mention.type:
                 mention.extra["type_from"] = earlier.mention.start
                 mention.type = earlier.mention.type
-            seen.append(_Seen(k, mention, _words(text)))
+            seen.append(_Seen(k, mention, words))
     return doc
