@@ -19,13 +19,15 @@ class Labeller(Protocol):
 
 
 def dev_scores(annotator: Labeller, dev_docs: Sequence[Document]) -> dict[str, float]:
-    """Role macro-F1, accuracy and source-mention F1 on gold passage boundaries."""
+    """Role macro-F1 and accuracy, typed and span-only mention F1, type accuracy on matched spans (gold passages)."""
     predictions = list(annotator.annotate(dev_docs))
     metrics = evaluate(list(dev_docs), predictions, bootstrap=0)
     return {
         "role_macro_f1": round(float(metrics["roles"]["macro_f1"] or 0.0), 4),
         "role_accuracy": round(float(metrics["roles"]["accuracy"] or 0.0), 4),
         "mention_f1": round(float(metrics["sources"]["f1"] or 0.0), 4),
+        "mention_span_f1": round(float(metrics["mention_spans"]["f1"] or 0.0), 4),
+        "type_accuracy": round(float(metrics["mention_spans"]["type_accuracy"] or 0.0), 4),
     }
 
 

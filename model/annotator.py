@@ -294,6 +294,20 @@ class Annotator:
             out.append(harmonise_types(Document(doc.doc_id, doc.text, dict(doc.meta), passages, self.model_version)))
         return out
 
+    @staticmethod
+    def prepare(doc: Document, resegment: bool = False) -> Document:
+        """The document as the model reads it: passages cut (unless given) and flagged body or comments.
+
+        A copy without labels or mentions. Preparing is the pure-Python part of
+        annotating, so a batch job may run it ahead, in another thread, and pass
+        the prepared documents to :meth:`annotate`, which keeps their passages.
+        """
+        working = Document(doc.doc_id, doc.text, dict(doc.meta),
+                           [] if resegment else [Passage(p.start, p.end, extra=dict(p.extra)) for p in doc.passages])
+        if not working.passages:
+            segment(working)
+        return mark_sections(working)
+
     def annotate(self, documents: Iterable[Document], batch_size: int = 16,
                  docs_per_chunk: int = 32, resegment: bool = False) -> Iterator[Document]:
         """Predict roles and mentions, streaming: documents are read and yielded in chunks.
@@ -303,12 +317,7 @@ class Annotator:
         """
         chunk: list[Document] = []
         for doc in documents:
-            working = Document(doc.doc_id, doc.text, dict(doc.meta),
-                               [] if resegment else [Passage(p.start, p.end, extra=dict(p.extra))
-                                                     for p in doc.passages])
-            if not working.passages:
-                segment(working)
-            chunk.append(mark_sections(working))
+            chunk.append(self.prepare(doc, resegment))
             if len(chunk) >= docs_per_chunk:
                 yield from self._predict_chunk(chunk, batch_size)
                 chunk = []

@@ -30,17 +30,17 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable, Iterator
 
 from tqdm.auto import tqdm
 
 from sourcemark.command_errors import CommandError
-from sourcemark.streaming import chunked
+from sourcemark.streaming import chunked, prefetched
 from sourcemark.documents import Document
 from sourcemark.jsonl import JsonlRecord, atomic_output, dumps_document, iter_jsonl, parse_line
 from sourcemark.model.annotator import Annotator
 from sourcemark.scoring.summary import SUMMARY_COLUMNS, article_summary
-from sourcemark.readers import ReadError, read_inputs, text_sha1
+from sourcemark.readers import ReadError, ReadResult, read_inputs, text_sha1
 from sourcemark.scoring.job import FIRST_CHUNK, ScoreJob
 
 
@@ -249,8 +249,9 @@ def score_documents(annotator: Annotator, job: ScoreJob,
     """Score every readable document of ``inputs`` into ``out``; see the module docstring."""
     sink = ScoreSink(job.out, job.errors, job.progress, notice)
     completed = False
+    chunks = chunked(read_inputs(job.inputs, max_chars=job.max_chars), job.chunk_size, first=FIRST_CHUNK)
     try:
-        for chunk in chunked(read_inputs(job.inputs, max_chars=job.max_chars), job.chunk_size, first=FIRST_CHUNK):
+        for chunk in prefetched(prepared_chunks(chunks, dict(sink.done))):
             todo: list[Document] = []
             for item in chunk:
                 if isinstance(item, ReadError):
@@ -265,6 +266,28 @@ def score_documents(annotator: Annotator, job: ScoreJob,
     finally:
         stats = sink.close(completed)
     return stats
+
+
+def prepared_chunks(chunks: Iterable[list[ReadResult]], done: dict[str, str]) -> Iterator[list[ReadResult]]:
+    """Chunks whose documents are cut into passages already, except those ``done`` (id -> text hash) holds.
+
+    Run ahead by :func:`~sourcemark.streaming.prefetched`: it reads and segments
+    the next chunk while the model scores this one. ``done`` is the output as
+    it was when the run started (ids are unique within a run, so nothing
+    scored meanwhile changes what needs preparing). A document whose
+    preparation fails is passed on as read; scoring it again isolates and
+    reports it.
+    """
+    for chunk in chunks:
+        prepared: list[ReadResult] = []
+        for item in chunk:
+            if isinstance(item, Document) and done.get(item.doc_id) != text_sha1(item.text):
+                try:
+                    item = Annotator.prepare(item)
+                except Exception:  # noqa: BLE001 - reported when score_chunk meets it again
+                    pass
+            prepared.append(item)
+        yield prepared
 
 
 def score_chunk(annotator: Annotator, docs: list[Document],

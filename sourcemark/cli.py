@@ -89,6 +89,7 @@ def _register_stages() -> None:
     """Add the commands that live with their stage."""
     app.command("train")(training_cli.train_command)
     app.command("baseline")(training_cli.baseline_command)
+    app.command("adapt")(training_cli.adapt_command)
     app.command("score")(scoring_cli.score_command)
     app.command("eval")(eval_cli.eval_command)
     app.add_typer(annotation_cli.ls_app, name="ls", help="Label Studio: push pre-labelled articles, pull corrections.")

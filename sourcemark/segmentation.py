@@ -264,7 +264,7 @@ _FURNITURE = re.compile(
 )
 #: Weak furniture: navigation words that count only next to other furniture ("Like Follow Follow").
 _WEAK_FURNITURE = re.compile(
-    r"(?<![-–—] )(?<![-–—])\b(?:Print\s+Tweet|Like|Follow|Subscribe|Share|Print|Tweet|Email|E-mail|iOS|Android|"
+    r"(?<![-–—] )(?<![-–—])\b(?:Like|Follow|Subscribe|Share|Print|Tweet|Email|E-mail|iOS|Android|"
     r"Youtube|YouTube|Facebook|Twitter|Instagram|Telegram|WhatsApp|Corporate|Careers|Legal|Discussion|Comments?|SEND|"
     r"Connect\s+with\s+[A-Z][\w-]*(?:\s+[A-Z][\w-]*)?|About\s+[A-Z][\w-]*(?:\s+[A-Z][\w-]*)?|"
     r"[A-Z][\w-]*(?:\s+[A-Z][\w-]*)?\s+on\s+(?:Youtube|YouTube|Facebook|Twitter|Instagram|Telegram)|"
@@ -306,9 +306,13 @@ _SENTENCE_WORDS = frozenset(
     "the a an on in at to by with from has have had was were is are say says said been killed that".split())
 
 _WORD = re.compile(r"\S+")
+#: News agencies whose name, with a dash, is a dateline of their own ("SANA-", "Aleppo SANA -", "NNA -").
+_DATELINE_AGENCIES = r"SANA|NNA|KUNA|WAFA|MENA|IRNA|QNA|SPA|Petra|BNA|ONA"
 _DATELINE = re.compile(
     r"""(?x)
       [A-Z][A-Z.'-]+(?:\s+[A-Z][A-Z.'-]+){0,3}\s*(?:,\s*[^()\-–—\n]{1,30}?)?\s*\([^()\n]{1,30}\)\s*[-–—:]*
+    | [A-Z][A-Z.'-]+(?:\s+[A-Z][A-Z.'-]+){0,3}\s+""" + _MONTH + r"""\s+\d{1,2}\s*\([^()\n]{1,30}\)\s*[-–—:]*
+    | (?:[A-Z][a-z]+(?:[ -][A-Z][a-z]+)?,?\s+)?(?:""" + _DATELINE_AGENCIES + r""")\s*[-–—]{1,2}(?=\s*[A-Z"“])
     | [A-Z][A-Z.'-]+(?:\s+[A-Z][A-Z.'-]+){0,3}(?:,\s*[^()\-–—\n]{1,30}?)?\s+[-–—]{1,2}(?=\s)
     | \([A-Za-z][\w .'-]{0,25}\)\s*[-–—]{1,2}
     | [A-Z][a-z]+(?:[ -][A-Z][a-z]+)?(?:,\s*[^()\-–—\n]{1,30}?)?\s*\([A-Z]{2,6}\)\s*[-–—]{1,2}
@@ -317,10 +321,16 @@ _DATELINE = re.compile(
 #: Words a sentence after a dateline has at least.
 _DATELINE_SENTENCE_WORDS = 5
 #: A dateline that is only a place in capitals ("BEIRUT At least 70 ..."), opening a text piece.
-_CAPS_PLACE = re.compile(r"[A-Z]{4,}(?:\s+[A-Z]{4,})?(?=\s+[A-Z][a-z])")
+_CAPS_PLACE = re.compile(r"[A-Z]{4,}(?:\s+[A-Z]{4,})?(?=\s+[A-Z](?:[a-z]|\s))")
+#: Cities that head wire copy: in capitals before a sentence they are a dateline, whatever the sentence's first words.
+_DATELINE_CITIES = frozenset(
+    "BEIRUT DAMASCUS ALEPPO MOSCOW ANKARA ISTANBUL AMMAN CAIRO BAGHDAD TEHRAN RIYADH DOHA DUBAI GENEVA VIENNA "
+    "BRUSSELS PARIS LONDON BERLIN WASHINGTON JERUSALEM ERBIL IDLIB HOMS DARAA RAQQA QAMISHLI GAZIANTEP "
+    "MANBIJ HAMA LATAKIA KILIS HATAY ASTANA SOCHI".split()) | {"UNITED NATIONS", "NEW YORK"}
 _DATELINE_INSIDE = re.compile(
     rf"(?<=[a-z0-9)] )[A-Z]{{4,}}(?:\s+[A-Z]{{4,}})?\s+\([A-Z][\w .-]{{1,20}}\)(?:\s*[-–—]{{1,2}})?"
-    rf"(?=\s+[A-Z\"“]|\s*$)(?!\s+{_MONTH}\s+\d)")
+    rf"(?=\s+[A-Z\"“]|\s*$)(?!\s+{_MONTH}\s+\d)"
+    rf"|(?<=[0-9] )(?:[A-Z][a-z]+(?:[ -][A-Z][a-z]+)?\s+)?(?:{_DATELINE_AGENCIES})\s*[-–—]{{1,2}}(?=\s*[A-Z\"“])")
 _CAPS_PLACE_AFTER_NOTE = re.compile(r"(?<=\) )[A-Z]{4,}(?:\s+[A-Z]{4,})?(?=\s+[A-Z][a-z])")
 #: Wire agencies whose name alone is a credit line next to a headline or a date line.
 _WIRES = r"AFP|AP|Reuters|REUTERS|dpa|DPA|AA|Anadolu|Xinhua|UPI|IRNA|KUNA|WAFA|MENA|NNA|ANI"
@@ -942,7 +952,7 @@ def _pysbd_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
         chunk = _QUOTE_MARK.sub(" ", text[w_start:w_end])
         found_all: list[tuple[int, int]] = []
         cursor = 0
-        for sentence in _splitter().segment(chunk):
+        for sentence in pysbd_patterns.sentences(_splitter(), chunk):
             piece = sentence.strip()
             if not piece:
                 continue
@@ -1157,7 +1167,8 @@ def _split_line(text: str, start: int, end: int, title: tuple[int, int] | None =
                     if s >= e:
                         continue
                 m = _CAPS_PLACE.match(text, s, e)
-                if m and _sentence_start_in(text, _words(text, m.end(), min(e, m.end() + 80))[:6]) == 0:
+                if m and (" ".join(m.group().split()) in _DATELINE_CITIES
+                          or _sentence_start_in(text, _words(text, m.end(), min(e, m.end() + 80))[:6]) == 0):
                     spans.append((s, m.end()))
                     s, e = _strip(text, m.end(), e)
                     if s >= e:

@@ -90,3 +90,60 @@ def test_chunks_start_small_and_double_up_to_the_chunk_size() -> None:
     assert sizes == [2, 4, 8, 16, 32, 32, 6]
     assert [x for c in chunked(range(100), 32, first=2) for x in c] == list(range(100))
     assert [len(c) for c in chunked(range(70), 32)] == [32, 32, 6]
+
+
+def test_prefetched_keeps_order_raises_where_the_producer_failed_and_stops_when_closed() -> None:
+    import threading
+    import time
+
+    from sourcemark.streaming import prefetched
+
+    assert list(prefetched(iter(range(50)), depth=2)) == list(range(50))
+
+    def failing():
+        yield from (1, 2)
+        raise ValueError("bad record 3")
+
+    got = []
+    with pytest.raises(ValueError, match="bad record 3"):
+        for item in prefetched(failing()):
+            got.append(item)
+    assert got == [1, 2]
+
+    produced = []
+
+    def endless():
+        n = 0
+        while True:
+            produced.append(n)
+            yield n
+            n += 1
+
+    stream = prefetched(endless())
+    assert next(stream) == 0
+    stream.close()
+    time.sleep(0.3)
+    count = len(produced)
+    time.sleep(0.3)
+    assert len(produced) == count <= 3  # the producer stopped, at most a slot or two ahead
+    assert not any(t.name == "prefetch" and t.is_alive() for t in threading.enumerate())
+
+
+def test_scoring_with_segmentation_run_ahead_writes_what_annotate_gives(trained, inputs: Path,
+                                                                       tmp_path: Path) -> None:
+    """Documents prepared in the prefetch thread are scored exactly as the annotator scores them itself."""
+    from sourcemark.documents import Document
+    from sourcemark.jsonl import dumps_document
+    from sourcemark.model.annotator import Annotator
+    from sourcemark.readers import read_inputs
+    from sourcemark.scoring.summary import article_summary
+
+    model, _ = trained
+    out = tmp_path / "pred.jsonl"
+    _score(model, inputs, out, "--runtime", "torch")  # chunks of 2, 4, ...: several run ahead
+    expected = {}
+    for doc in Annotator.load(model).annotate(d for d in read_inputs([str(inputs)]) if isinstance(d, Document)):
+        doc.meta["summary"] = article_summary(doc)
+        expected[doc.doc_id] = dumps_document(doc)
+    written = {json.loads(line)["doc_id"]: line for line in out.read_text(encoding="utf-8").splitlines()}
+    assert written == expected

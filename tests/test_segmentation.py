@@ -163,6 +163,14 @@ def test_a_date_inside_a_sentence_stays_in_it() -> None:
     assert _pieces(text)[0] == "The ceasefire took hold on Friday 21 November 2014 across the north."
 
 
+def test_share_buttons_are_one_passage_each() -> None:
+    """Menu and button rows: one item a passage (rule 3a.11)."""
+    _starts_with("Barrel bombs hit Aleppo NGO AFP Monday 16 Jun 2014 Print Tweet Syrian helicopters on Monday dropped "
+                 "barrel bombs on an opposition district." + FILL,
+                 ["Barrel bombs hit Aleppo NGO", "AFP", "Monday 16 Jun 2014", "Print", "Tweet",
+                  "Syrian helicopters on Monday dropped barrel bombs on an opposition district."])
+
+
 def test_share_widgets_and_counters_are_passages() -> None:
     _starts_with("12.03.2016(updated 1502 12.03.2016) Get short URL 0 12 Fighters seized the ridge on Saturday." + FILL,
                  ["12.03.2016(updated 1502 12.03.2016)", "Get short URL", "0 12",
@@ -196,6 +204,21 @@ def test_datelines_are_their_own_passages() -> None:
     assert "ALEPPO" in _pieces(FILL.strip() + note)
     _starts_with("Last updated at Jul 012016 BEIRUT At least ten fighters were killed on Sunday." + FILL,
                  ["Last updated at Jul 012016", "BEIRUT", "At least ten fighters were killed on Sunday."])
+    # a wire city in capitals whatever words open the sentence; "A" opens one too
+    _starts_with("Last updated at Jul 012016 DAMASCUS Syrian and Russian jets struck the town on Sunday." + FILL,
+                 ["Last updated at Jul 012016", "DAMASCUS", "Syrian and Russian jets struck the town on Sunday."])
+    _starts_with("Last updated at Jul 012016 BEIRUT A rocket killed ten fighters on Sunday." + FILL,
+                 ["Last updated at Jul 012016", "BEIRUT", "A rocket killed ten fighters on Sunday."])
+    # an acronym in capitals before a headline is no dateline
+    assert "NATO" not in _pieces("Last updated at Jul 012016 NATO Chief Visits Ankara The visit was announced "
+                                 "on Sunday." + FILL)
+    # a date without its comma (commas lost), and an agency's dash glued to the first word
+    assert _pieces("MOSCOW October 1 (RIA Novosti) - A double attack in Homs killed 18 civilians on Sunday.")[0] == (
+        "MOSCOW October 1 (RIA Novosti) -")
+    assert _pieces("SANA-One civilian was killed while 16 others were injured in the attacks.")[0] == "SANA-"
+    pieces = _pieces("8 killed in rocket attacks on Aleppo city 6 October 2016 Aleppo SANA-Terrorist groups fired "
+                     "shells on the neighbourhoods." + FILL)
+    assert pieces[1:3] == ["Aleppo SANA-", "Terrorist groups fired shells on the neighbourhoods."]
 
 
 def test_credit_lines_at_the_end_are_passages() -> None:

@@ -13,6 +13,7 @@ from sourcemark.command_errors import err, reports_errors
 from sourcemark.documents import FormatError
 from sourcemark.eval.bootstrap import DEFAULT_REPLICATES
 from sourcemark.markup import MarkupError
+from sourcemark.training.adapt import AdaptConfig, adapt_backbone, adaptation_texts
 from sourcemark.training.baselines import BASELINES, DEFAULT_BASELINE, write_baseline_predictions
 from sourcemark.training.config import TrainConfig
 from sourcemark.training.pipeline import LEARNING_CURVE_FRACTIONS, train_model
@@ -87,3 +88,33 @@ def baseline_command(
 ) -> None:
     """Predict with a baseline trained on the same data, in the prediction format."""
     write_baseline_predictions(kind.value, inputs, out, data, on_error=lambda e: err(f"error: {e}"))
+
+
+@reports_errors(*EXPECTED_ERRORS)
+def adapt_command(
+    inputs: List[str] = typer.Argument(..., help="Unlabelled articles (files, folders, JSONL, '-')."),
+    out: Path = typer.Option(..., "--out", help="Directory for the adapted backbone (new or empty)."),
+    base_model: str = typer.Option(
+        AdaptConfig.base_model, "--base-model",
+        help=f"'{AdaptConfig.base_model}' (bundled), a model directory or a hub id."),
+    exclude: List[str] = typer.Option(
+        [], "--exclude", help="Documents never to adapt on (your held-out gold); the bundled dev splits always are."),
+    epochs: int = typer.Option(AdaptConfig.epochs, help="Passes over the text."),
+    max_steps: int = typer.Option(AdaptConfig.max_steps, help="Stop after this many optimiser steps (0: no limit)."),
+    learning_rate: float = typer.Option(AdaptConfig.learning_rate, help="Learning rate."),
+    seed: int = typer.Option(AdaptConfig.seed, help="Random seed."),
+    quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
+) -> None:
+    """Domain-adaptive pre-training: continue the backbone's masked-LM training on unlabelled articles.
+
+    Then train on it with: sourcemark train --base-model OUT ...
+    """
+    texts, excluded, unreadable = adaptation_texts(inputs, exclude, on_error=lambda e: err(f"skipped: {e}"))
+    err(f"{len(texts)} documents to adapt on; {excluded} held out (dev splits, --exclude); {unreadable} unreadable")
+    config = AdaptConfig(base_model=base_model, epochs=epochs, max_steps=max_steps,
+                         learning_rate=learning_rate, seed=seed)
+    result = adapt_backbone(texts, config, out, {"excluded": excluded, "unreadable": unreadable},
+                            progress=not quiet, log=err)
+    typer.echo(f"adapted backbone written to {out} in {result.seconds / 60:.1f} min ({result.steps} steps, "
+               f"held-out masked-LM loss {result.held_out_loss_before:.3f} -> {result.held_out_loss_after:.3f}); "
+               f"train with: sourcemark train --base-model {out}")
