@@ -11,7 +11,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import asdict, dataclass, field, is_dataclass
+import threading
+from dataclasses import asdict, dataclass, field, is_dataclass, replace
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
@@ -23,7 +24,8 @@ from sourcemark.documents import Document, Passage, SourceMention
 from sourcemark.labels import ROLES, SOURCE_TYPES
 from sourcemark.model.coreference import harmonise_types
 from sourcemark.model.decoding import decode_mentions, recall_known_sources
-from sourcemark.model.encoding import CONTEXT, CONTEXT_SEGMENT, ISOLATE_PASSAGES, MAX_LENGTH, TAGS, build_windows
+from sourcemark.model.encoding import (CONTEXT, CONTEXT_SEGMENT, ISOLATE_PASSAGES, MAX_LENGTH, TAGS, Window,
+                                       build_windows)
 from sourcemark.model.features import FEATURE_NAMES
 from sourcemark.model.network import SourcemarkNet, collate
 from sourcemark.model.mention_rules import tidy_span
@@ -37,6 +39,20 @@ WEIGHTS_FILE = "model.safetensors"
 #: passages with context and kept every decoded mention. Loading uses these, never the defaults of new
 #: models, so changing a default cannot change what an old model predicts.
 SAVED_BEFORE_SETTING: dict[str, Any] = {"isolate_passages": False, "mention_threshold": 0.0, "context_segment": False}
+
+
+@dataclass
+class PreparedDocument(Document):
+    """A document as one annotator reads it: passages cut and flagged, and its encoder windows.
+
+    Made by :meth:`Annotator.prepare` with ``windows=True``, ahead of the model
+    (a batch job prepares the next chunk in a thread while the encoder runs).
+    ``windows_key`` names the tokenizer and window settings they were cut with;
+    an annotator with others cuts them again.
+    """
+
+    windows: list[Window] = field(default_factory=list)
+    windows_key: tuple[Any, ...] = ()
 
 
 class ModelLoadError(RuntimeError):
@@ -152,6 +168,8 @@ class Annotator:
         self.tokenizer = tokenizer
         self.settings = settings
         self.registry = registry or default_registry()
+        # the fast tokenizer's wrapper sets truncation on the shared backend before encoding: one thread at a time
+        self._tokenizing = threading.Lock()
 
     #: The sha256 of the weights file this annotator's weights were loaded from or last saved to (None:
     #: built in memory): what the ONNX graphs cached beside the weights are keyed by.
@@ -228,9 +246,11 @@ class Annotator:
         per passage, its tokens' tag probabilities and offsets. Windows are sorted by
         length so padding stays small.
         """
-        windows = [w for i, d in enumerate(docs) for w in build_windows(
-            d, i, self.tokenizer, self.settings.max_length, self.settings.context,
-            self.settings.isolate_passages, self.settings.context_segment)]
+        key = self._windows_key()
+        windows = [replace(w, doc_index=i) if isinstance(d, PreparedDocument) and d.windows_key == key else w
+                   for i, d in enumerate(docs)
+                   for w in (d.windows if isinstance(d, PreparedDocument) and d.windows_key == key
+                             else self._windows(d, i))]
         order = sorted(range(len(windows)), key=lambda k: len(windows[k].input_ids))
         results = [{"role_logits": torch.zeros(len(d.passages), len(ROLES)),
                     "tokens": [(np.zeros((0, len(TAGS))), []) for _ in d.passages]} for d in docs]
@@ -294,19 +314,36 @@ class Annotator:
             out.append(harmonise_types(Document(doc.doc_id, doc.text, dict(doc.meta), passages, self.model_version)))
         return out
 
-    @staticmethod
-    def prepare(doc: Document, resegment: bool = False) -> Document:
+    def _windows_key(self) -> tuple[Any, ...]:
+        s = self.settings
+        return (id(self.tokenizer), s.max_length, s.context, s.isolate_passages, s.context_segment)
+
+    def _windows(self, doc: Document, doc_index: int) -> list[Window]:
+        with self._tokenizing:
+            return build_windows(doc, doc_index, self.tokenizer, self.settings.max_length, self.settings.context,
+                                 self.settings.isolate_passages, self.settings.context_segment)
+
+    def prepare(self, doc: Document, resegment: bool = False, windows: bool = False) -> Document:
         """The document as the model reads it: passages cut (unless given) and flagged body or comments.
 
-        A copy without labels or mentions. Preparing is the pure-Python part of
-        annotating, so a batch job may run it ahead, in another thread, and pass
-        the prepared documents to :meth:`annotate`, which keeps their passages.
+        A copy without labels or mentions; with ``windows``, a
+        :class:`PreparedDocument` that carries its encoder windows too. This is
+        the part of annotating that needs no model, so a batch job may run it
+        ahead, in another thread, and pass the prepared documents to
+        :meth:`annotate`, which keeps their passages and windows.
         """
+        if isinstance(doc, PreparedDocument) and not resegment and doc.windows_key == self._windows_key():
+            return doc
         working = Document(doc.doc_id, doc.text, dict(doc.meta),
                            [] if resegment else [Passage(p.start, p.end, extra=dict(p.extra)) for p in doc.passages])
         if not working.passages:
             segment(working)
-        return mark_sections(working)
+        prepared = mark_sections(working)
+        if not windows:
+            return prepared
+        return PreparedDocument(prepared.doc_id, prepared.text, prepared.meta, prepared.passages,
+                                prepared.model_version, prepared.extra,
+                                windows=self._windows(prepared, 0), windows_key=self._windows_key())
 
     def annotate(self, documents: Iterable[Document], batch_size: int = 16,
                  docs_per_chunk: int = 32, resegment: bool = False) -> Iterator[Document]:

@@ -251,7 +251,7 @@ def score_documents(annotator: Annotator, job: ScoreJob,
     completed = False
     chunks = chunked(read_inputs(job.inputs, max_chars=job.max_chars), job.chunk_size, first=FIRST_CHUNK)
     try:
-        for chunk in prefetched(prepared_chunks(chunks, dict(sink.done))):
+        for chunk in prefetched(prepared_chunks(annotator, chunks, dict(sink.done))):
             todo: list[Document] = []
             for item in chunk:
                 if isinstance(item, ReadError):
@@ -268,8 +268,10 @@ def score_documents(annotator: Annotator, job: ScoreJob,
     return stats
 
 
-def prepared_chunks(chunks: Iterable[list[ReadResult]], done: dict[str, str]) -> Iterator[list[ReadResult]]:
-    """Chunks whose documents are cut into passages already, except those ``done`` (id -> text hash) holds.
+def prepared_chunks(annotator: Annotator, chunks: Iterable[list[ReadResult]],
+                    done: dict[str, str]) -> Iterator[list[ReadResult]]:
+    """Chunks whose documents are cut into passages and windows already, except those ``done`` (id -> text
+    hash) holds.
 
     Run ahead by :func:`~sourcemark.streaming.prefetched`: it reads and segments
     the next chunk while the model scores this one. ``done`` is the output as
@@ -283,7 +285,7 @@ def prepared_chunks(chunks: Iterable[list[ReadResult]], done: dict[str, str]) ->
         for item in chunk:
             if isinstance(item, Document) and done.get(item.doc_id) != text_sha1(item.text):
                 try:
-                    item = Annotator.prepare(item)
+                    item = annotator.prepare(item, windows=True)
                 except Exception:  # noqa: BLE001 - reported when score_chunk meets it again
                     pass
             prepared.append(item)

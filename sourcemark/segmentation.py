@@ -54,8 +54,8 @@ _COMMENT_HEADER = re.compile(
       | leave\s+a\s+(reply|comment).*                                                     # WordPress form
       | load\s+more\s+comments.*
       | (show|view)\s+(all\s+)?\d*\s*comments?.*
-      | reader\s+comments?\s*:?$
-      | (most\s+relevant|all|top|newest|oldest|latest)(\s+comments?)?\s*:?$                  # Facebook / Disqus sort bars
+      | reader\s+comments?\s*(\(\d+\))?\s*:?$                                              # "Reader comments (7)"
+      | (most\s+relevant|all|top|newest|oldest|latest)(\s+comments?)?\s*[:▾▼⌄]?$              # Facebook / Disqus sort bars
       | comments?\s*[·•:|]\s*\d[\d,.]*k?$                                                    # "Comments · 94"
       | \d[\d,.]*\s+comments?\s+(so\s+far|and\s+counting)$
       | join\s+the\s+discussion.*

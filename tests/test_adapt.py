@@ -72,6 +72,19 @@ def test_adaptation_lowers_the_held_out_loss_and_saves_a_loadable_backbone(tiny_
     with pytest.raises(ValueError, match="not empty"):
         adapt_backbone(texts, config, out, progress=False, log=lambda _: None)
 
+    # the adapted directory is a backbone the trainer fine-tunes like any other
+    from conftest import tiny_config
+    from synthetic import synthetic_documents
+
+    from sourcemark.model.annotator import Annotator
+    from sourcemark.training.trainer import Trainer
+
+    model = tmp_path / "model"
+    Trainer(tiny_config(out, epochs=1), model, progress=False, log=lambda _: None).train(
+        synthetic_documents(8, seed=3), synthetic_documents(2, seed=4))
+    annotated = list(Annotator.load(model).annotate(synthetic_documents(2, seed=5)))
+    assert all(p.label for d in annotated for p in d.passages)
+
 
 def test_adapt_command_refuses_input_with_nothing_to_adapt_on(tmp_path: Path, tiny_backbone: Path) -> None:
     _, dev = split_real_articles()

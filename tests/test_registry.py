@@ -75,3 +75,13 @@ def test_a_bad_entry_is_refused(tmp_path: Path, entry: dict, error: str) -> None
     bad.write_text(json.dumps(data), encoding="utf-8")
     with pytest.raises(ValueError, match=error):
         SourceRegistry.load(bad)
+
+
+def test_regional_state_agencies_and_intergovernmental_bodies() -> None:
+    """Guide section 3 and rule 14: a government's news agency is state media; the Arab League, the Security
+    Council and a national army are official."""
+    registry = default_registry()
+    expected = {"NNA": "state_media", "Kuwait News Agency": "state_media", "Arab League": "official",
+                "U.N. Security Council": "official", "Syrian army": "official", "NATO": "official"}
+    assert {name: registry.lookup(name).type for name in expected} == expected
+    assert _ids(registry, "An NNA correspondent reported shelling") == [("nna-lebanon", "NNA")]

@@ -409,3 +409,10 @@ def test_long_lines_go_to_pysbd_in_bounded_windows() -> None:
     passages = segment_text(text)
     assert len(passages) == 2000
     assert all(text[p.start : p.end] == "Fighters shelled the northern villages again." for p in passages)
+
+
+def test_comment_headings_with_a_count_or_a_sort_arrow_open_the_section() -> None:
+    """"Reader comments (7)" and a Facebook plugin's "Most relevant ▾" bar are headings like "Comments (4)"."""
+    for heading in ("Reader comments (7)", "Most relevant ▾"):
+        text = BODY + f"{heading}\nFaisal, Sharjah\nNobody believes these numbers.\n"
+        assert _comment_lines(text) == [heading, "Faisal, Sharjah", "Nobody believes these numbers."], heading

@@ -118,6 +118,22 @@ def adaptation_texts(inputs: Iterable[str], exclude: Sequence[str] = (),
     return texts, excluded, unreadable
 
 
+def _quietly(load: Callable[[], Any]) -> Any:
+    """Load or save without transformers' load report and bars: a backbone without a masked-LM head is
+    expected here (the command says so in one line), and the report's table would bury it."""
+    from transformers.utils import logging as hf_logging
+
+    previous, bars = hf_logging.get_verbosity(), hf_logging.is_progress_bar_enabled()
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    try:
+        return load()
+    finally:
+        hf_logging.set_verbosity(previous)
+        if bars:
+            hf_logging.enable_progress_bar()
+
+
 def _blocks(texts: list[str], tokenizer: Any, block_size: int) -> list[list[int]]:
     """Articles tokenised, concatenated with [SEP] between them and cut into full blocks of [CLS] + pieces + [SEP]."""
     from datasets import Dataset
@@ -237,7 +253,8 @@ def adapt_backbone(texts: list[str], config: AdaptConfig, out_dir: str | os.Path
     torch.manual_seed(config.seed)
     backbone = resolve_backbone(config.base_model)
     tokenizer = AutoTokenizer.from_pretrained(backbone)
-    model = AutoModelForMaskedLM.from_pretrained(backbone)
+    model, loading = _quietly(lambda: AutoModelForMaskedLM.from_pretrained(backbone, output_loading_info=True))
+    new_head = [k for k in loading.get("missing_keys", ()) if not k.startswith(AutoModelForMaskedLM.__name__)]
     blocks = _blocks(texts, tokenizer, config.block_size)
     if len(blocks) < 2:
         raise ValueError(f"too little text to adapt on: {len(blocks)} block(s) of {config.block_size} word pieces")
@@ -255,6 +272,9 @@ def adapt_backbone(texts: list[str], config: AdaptConfig, out_dir: str | os.Path
     if config.max_steps:
         total = min(total, config.max_steps)
     head_steps = min(config.head_steps, total // 2)
+    if new_head:
+        log(f"the backbone has no masked-LM head ({len(new_head)} weights start untrained): "
+            f"it is trained alone for the first {head_steps} steps")
     batches = _batches(train, collator, config.batch_size, config.seed)
     prefix = model.base_model_prefix
     head = [p for n, p in model.named_parameters() if not n.startswith(prefix)]  # the tied decoder is the encoder's
@@ -271,15 +291,14 @@ def adapt_backbone(texts: list[str], config: AdaptConfig, out_dir: str | os.Path
     after = _masked_lm_loss(model, held, collator, config.batch_size)
     log(f"masked-LM loss on held-out blocks: {before:.3f} -> {after:.3f}")
 
-    encoder = AutoModel.from_pretrained(backbone)
+    encoder = _quietly(lambda: AutoModel.from_pretrained(backbone))
     missing = encoder.load_state_dict(model.base_model.state_dict(), strict=False)
     if any(not k.startswith("pooler.") for k in missing.missing_keys) or missing.unexpected_keys:
         raise RuntimeError(f"adapted weights do not fit the encoder: {missing}")
     out = Path(out_dir)
     partial = out.with_name(out.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
-    encoder.save_pretrained(partial)
-    tokenizer.save_pretrained(partial)
+    _quietly(lambda: (encoder.save_pretrained(partial), tokenizer.save_pretrained(partial)))
     result = AdaptResult(out_dir=out, documents=len(texts), excluded=(counts or {}).get("excluded", 0),
                          unreadable=(counts or {}).get("unreadable", 0), train_blocks=len(train),
                          held_out_blocks=len(held), steps=step, held_out_loss_before=round(before, 4),
