@@ -246,11 +246,7 @@ class Annotator:
         per passage, its tokens' tag probabilities and offsets. Windows are sorted by
         length so padding stays small.
         """
-        key = self._windows_key()
-        windows = [replace(w, doc_index=i) if isinstance(d, PreparedDocument) and d.windows_key == key else w
-                   for i, d in enumerate(docs)
-                   for w in (d.windows if isinstance(d, PreparedDocument) and d.windows_key == key
-                             else self._windows(d, i))]
+        windows = [w for i, d in enumerate(docs) for w in self._windows_at(d, i)]
         order = sorted(range(len(windows)), key=lambda k: len(windows[k].input_ids))
         results = [{"role_logits": torch.zeros(len(d.passages), len(ROLES)),
                     "tokens": [(np.zeros((0, len(TAGS))), []) for _ in d.passages]} for d in docs]
@@ -322,6 +318,12 @@ class Annotator:
         with self._tokenizing:
             return build_windows(doc, doc_index, self.tokenizer, self.settings.max_length, self.settings.context,
                                  self.settings.isolate_passages, self.settings.context_segment)
+
+    def _windows_at(self, doc: Document, doc_index: int) -> list[Window]:
+        """The document's windows at position ``doc_index`` of a batch: those it was prepared with, or cut now."""
+        if isinstance(doc, PreparedDocument) and doc.windows_key == self._windows_key():
+            return [replace(w, doc_index=doc_index) for w in doc.windows]
+        return self._windows(doc, doc_index)
 
     def prepare(self, doc: Document, resegment: bool = False, windows: bool = False) -> Document:
         """The document as the model reads it: passages cut (unless given) and flagged body or comments.

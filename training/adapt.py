@@ -254,7 +254,7 @@ def adapt_backbone(texts: list[str], config: AdaptConfig, out_dir: str | os.Path
     backbone = resolve_backbone(config.base_model)
     tokenizer = AutoTokenizer.from_pretrained(backbone)
     model, loading = _quietly(lambda: AutoModelForMaskedLM.from_pretrained(backbone, output_loading_info=True))
-    new_head = [k for k in loading.get("missing_keys", ()) if not k.startswith(AutoModelForMaskedLM.__name__)]
+    new_head = list(loading.get("missing_keys", ()))
     blocks = _blocks(texts, tokenizer, config.block_size)
     if len(blocks) < 2:
         raise ValueError(f"too little text to adapt on: {len(blocks)} block(s) of {config.block_size} word pieces")
@@ -287,7 +287,6 @@ def adapt_backbone(texts: list[str], config: AdaptConfig, out_dir: str | os.Path
             p.requires_grad_(True)
         _optimise(model, _decay_groups(model, config.weight_decay), config.learning_rate, total - head_steps,
                   int((total - head_steps) * config.warmup_ratio), batches, bar)
-    step = total
     after = _masked_lm_loss(model, held, collator, config.batch_size)
     log(f"masked-LM loss on held-out blocks: {before:.3f} -> {after:.3f}")
 
@@ -301,7 +300,7 @@ def adapt_backbone(texts: list[str], config: AdaptConfig, out_dir: str | os.Path
     _quietly(lambda: (encoder.save_pretrained(partial), tokenizer.save_pretrained(partial)))
     result = AdaptResult(out_dir=out, documents=len(texts), excluded=(counts or {}).get("excluded", 0),
                          unreadable=(counts or {}).get("unreadable", 0), train_blocks=len(train),
-                         held_out_blocks=len(held), steps=step, held_out_loss_before=round(before, 4),
+                         held_out_blocks=len(held), steps=total, held_out_loss_before=round(before, 4),
                          held_out_loss_after=round(after, 4), seconds=round(time.time() - started, 1),
                          config=asdict(config))
     record = {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(result).items()}
