@@ -30,6 +30,7 @@ from sourcemark.model.features import FEATURE_NAMES
 from sourcemark.model.network import SourcemarkNet, collate
 from sourcemark.model.mention_rules import tidy_span
 from sourcemark.model.registry import SourceRegistry, default_registry
+from sourcemark.model.type_cues import stated_type
 from sourcemark.segmentation import mark_sections, segment
 
 SETTINGS_FILE = "sourcemark.json"
@@ -288,6 +289,10 @@ class Annotator:
                 # the name ("Al-Naba claims"), so requiring the name to cover most of the span misses them.
                 match, mention.type = identified
                 mention.extra["registry_id"] = match.entry.id
+            stated = stated_type(doc.text[mention.start : mention.end])
+            # the words settle the type over the tagger, and over a government the registry found in the span
+            if stated is not None and (identified is None or mention.type == "official"):
+                mention.type = stated
             mentions.append(mention)
         return mentions
 

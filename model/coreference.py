@@ -12,7 +12,8 @@ guess, and this module copies it onto the later mentions that point back.
 Which earlier mention a later one points to:
 
 * a surname or a shorter form of a name (one to three capitalised words) takes
-  the latest earlier mention in the document that ends with the same words;
+  the latest earlier mention in the document that holds a full name ending with
+  the same words ("Tabler" after "Andrew Tabler, a senior fellow at ...");
 * a personal pronoun ("he", "she") takes the latest mention in the same or
   the previous passage that can be a person: outlets, platforms and unnamed
   sources are skipped, since "X told Reuters. He said" refers to X;
@@ -83,12 +84,23 @@ def _referring_head(words: Sequence[str]) -> str | None:
     return None
 
 
+def _names_in(words: Sequence[str], key: tuple[str, ...]) -> bool:
+    """Whether ``key`` ends a full name inside ``words``: after a capitalised word, before the end or a
+    lower-case word ("Andrew Tabler, a senior fellow" holds "Tabler"; "a teacher in Garver" and
+    "Tabler Institute" do not)."""
+    folded = [w.casefold() for w in words]
+    n = len(key)
+    for i in range(1, len(words) - n + 1):
+        if tuple(folded[i : i + n]) == key and words[i - 1][:1].isupper() and (
+                i + n == len(words) or not words[i + n][:1].isupper()):
+            return True
+    return False
+
+
 def _antecedent_for_name(words: tuple[str, ...], seen: Sequence[_Seen]) -> _Seen | None:
     key = tuple(w.casefold() for w in words)
     for earlier in reversed(seen):
-        tail = tuple(w.casefold() for w in earlier.words[-len(key):])
-        # the word before must be part of the name too ("Chris Garver", not "a teacher in Garver")
-        if len(earlier.words) > len(key) and tail == key and earlier.words[-len(key) - 1][:1].isupper():
+        if len(earlier.words) > len(key) and _names_in(earlier.words, key):
             return earlier
     return None
 

@@ -212,14 +212,16 @@ def _splitter():  # type: ignore[no-untyped-def]
 _CAL_DATE = (rf"(?:\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH},?\s+{_YEAR}"
              rf"|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s*{_YEAR})")  # "Jul 012016": day and year glued
 _NUM_DATE = rf"(?:\d{{1,2}}[./-]\d{{1,2}}[./-]{_YEAR}|{_YEAR}-\d\d-\d\d)"
-_HEADER_PREFIX = (r"(?:Published|Posted(?:\s+on)?|Updated(?:\s+on|\s+at)?|Last\s+(?i:updated)(?:\s+on|\s+at)?|"
+_HEADER_PREFIX = (r"(?:Published|Posted(?:\s+on)?|Updated(?:\s+on|\s+at)?|Last\s+(?i:updated?)(?:\s+on|\s+at)?|"
                   r"Date\s+of\s+(?i:publication)|First\s+(?i:published)(?:\s+on)?|Publication\s+(?i:date))\s*:?")
 #: A date line: "Tue 05 Jul 2016", "Friday 21 November 2014 10:13", "Published February 18 2015",
 #: "11.10.2017(updated 1838 11.10.2017)", "2159 18.05.2017", "Posted on April 19 2017 by Name".
 _DATE_HEADER = re.compile(
     rf"(?P<prefix>{_HEADER_PREFIX}\s*)?(?P<hhmm>\d{{4}}\s+(?={_NUM_DATE}))?"
     rf"(?P<weekday>{_WEEKDAY}\s+)?(?:{_CAL_DATE}|(?P<numeric>{_NUM_DATE}))"
-    rf"(?:\s*,?\s*(?:at\s+)?{_CLOCK}(?:\s*(?:GMT|UTC|[A-Z]{{2,4}}T))?)?"
+    # "10:13", "at 7:50 pm GMT", "KSA 16:06 - GMT 13:06", "2037 UTC+3" (a clock that lost its colon)
+    rf"(?:\s*,?\s*(?:at\s+)?(?:[A-Z]{{3}}\s+)?{_CLOCK}(?:\s*(?:GMT|UTC|[A-Z]{{2,4}}T))?"
+    rf"(?:\s*[-–]\s*(?:GMT|UTC)\s+{_CLOCK})?|\s+\d{{4}}\s+UTC[+-]\d{{1,2}})?"
     rf"(?:\s*\(?\s*updated\s+[^()]{{1,40}}\))?(?:\s*\))?"
     r"(?:\s+by\s+[A-Z][\w.'-]*(?:\s+[A-Z][\w.'-]*){0,2})?"
 )
@@ -266,6 +268,7 @@ _FURNITURE = re.compile(
 _WEAK_FURNITURE = re.compile(
     r"(?<![-–—] )(?<![-–—])\b(?:Like|Follow|Subscribe|Share|Print|Tweet|Email|E-mail|iOS|Android|"
     r"Youtube|YouTube|Facebook|Twitter|Instagram|Telegram|WhatsApp|Corporate|Careers|Legal|Discussion|Comments?|SEND|"
+    r"Satellite\s+Coverage|Partner\s+Hotels|"
     r"Connect\s+with\s+[A-Z][\w-]*(?:\s+[A-Z][\w-]*)?|About\s+[A-Z][\w-]*(?:\s+[A-Z][\w-]*)?|"
     r"[A-Z][\w-]*(?:\s+[A-Z][\w-]*)?\s+on\s+(?:Youtube|YouTube|Facebook|Twitter|Instagram|Telegram)|"
     r"https?\S+|www\.\S+)(?![\w-])(?=\s+(?:[A-Z0-9\"“(]|iOS|http|www)|\s*$)"

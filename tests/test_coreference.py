@@ -84,3 +84,19 @@ def test_a_known_outlet_keeps_the_registry_type() -> None:
     doc.passages[1].sources[0].extra["registry_id"] = "sana"
     harmonise_types(doc)
     assert _types(doc)[-1] == ("The agency", "state_media")
+
+
+def test_a_surname_finds_the_full_name_inside_a_longer_first_mention() -> None:
+    doc = harmonise_types(_doc([
+        ("Andrew Tabler, a senior fellow at the Washington Institute, said Raqqa would fall.",
+         [("Andrew Tabler, a senior fellow at the Washington Institute", "expert")]),
+        ("The offensive stalled in June.", []),
+        ("Tabler said the forces were spread too thin.", [("Tabler", "monitor_group")]),
+    ]))
+    assert _types(doc)[-1] == ("Tabler", "expert")
+    # a capitalised word after the surname makes it another name ("Tabler Institute" is not Tabler)
+    other = harmonise_types(_doc([
+        ("Staff of the Tabler Institute said the road was shut.", [("Staff of the Tabler Institute", "expert")]),
+        ("Tabler said it was open.", [("Tabler", "official")]),
+    ]))
+    assert _types(other)[-1] == ("Tabler", "official")

@@ -18,7 +18,7 @@ from sourcemark.documents import Document
 from sourcemark.model.annotator import SAVED_BEFORE_SETTING, Annotator, ModelLoadError, ModelSettings
 from sourcemark.training import trainer as trainer_module
 from sourcemark.training.config import TrainConfig
-from sourcemark.training.trainer import Trainer, epoch_order
+from sourcemark.training.trainer import Trainer, epoch_order, epoch_windows
 from sourcemark.validation import ERROR, validate_record
 from conftest import tiny_config as _config
 from synthetic import synthetic_documents
@@ -161,6 +161,23 @@ def test_length_grouped_order_is_a_shuffle_with_less_padding() -> None:
     shuffled = epoch_order(lengths, random_cfg, epoch=0)
     assert padded_tokens(grouped) < 0.75 * padded_tokens(shuffled)
     assert grouped[:50].tolist() != sorted(grouped[:50].tolist())  # still shuffled, not sorted by index
+
+
+def test_a_plain_corpus_share_rotates_through_those_windows_and_keeps_the_others() -> None:
+    rotating = [k % 3 != 0 for k in range(300)]  # a third fixed (real, mentions), two thirds plain corpus
+    fixed = {k for k, r in enumerate(rotating) if not r}
+    corpus = {k for k, r in enumerate(rotating) if r}
+    seen: list[int] = []
+    for epoch in range(3):
+        chosen = epoch_windows(rotating, 0.4, seed=13, epoch=epoch)
+        assert fixed <= set(chosen) and len(chosen) == len(fixed) + 80  # 40% of the 200 corpus windows
+        seen += [k for k in chosen if k in corpus]
+    assert set(seen) == corpus  # three epochs of 40% cover the whole corpus
+    assert len(seen) - len(set(seen)) == 40  # and only the wrap-around repeats
+    assert epoch_windows(rotating, 1.0, seed=13, epoch=2) == list(range(300))
+    lengths = [5 + k % 40 for k in range(300)]
+    order = epoch_order(lengths, TrainConfig(plain_corpus_share=0.4), epoch=1, rotating=rotating)
+    assert sorted(order.tolist()) == epoch_windows(rotating, 0.4, seed=13, epoch=1)
 
 
 def test_a_model_saved_before_a_setting_existed_keeps_what_it_did(trained, tmp_path: Path) -> None:

@@ -294,6 +294,19 @@ def test_navigation_footer_one_item_a_passage() -> None:
                ["Like", "Follow", "Watch Live", "TV Schedule", "Contact Us", "Terms of Use", "Privacy Policy"])
 
 
+def test_a_broadcaster_footer_with_two_word_items_is_one_item_a_passage() -> None:
+    _ends_with(FILL.strip() + " Watch Live TV Schedule Connect with TRT World iOS Android Youtube Satellite Coverage"
+               " Partner Hotels Corporate Careers",
+               ["iOS", "Android", "Youtube", "Satellite Coverage", "Partner Hotels", "Corporate", "Careers"])
+
+
+def test_update_lines_with_time_zones_and_share_counters_are_passages_of_their_own() -> None:
+    _ends_with(FILL.strip() + " Last Update: Saturday 7 October 2017 KSA 16:06 - GMT 13:06 3885",
+               ["Last Update: Saturday 7 October 2017 KSA 16:06 - GMT 13:06", "3885"])
+    _starts_with("August 13 2016 2037 UTC+3 Kurdish forces took the town on Saturday after a week of fighting." + FILL,
+                 ["August 13 2016 2037 UTC+3", "Kurdish forces took the town on Saturday after a week of fighting."])
+
+
 def test_photo_credit_and_teaser_headline() -> None:
     _ends_with(FILL.strip() + " REUTERS Jane Doe Rebels Capture Airport in Northern Syria After Long Siege"
                " The army denied the report on Monday.",

@@ -61,6 +61,10 @@ def train_command(
     corrected_weight: float = typer.Option(TrainConfig.corrected_weight, help="Loss weight of corrected documents."),
     real_weight: float = typer.Option(
         TrainConfig.real_weight, help="Loss weight of the bundled real (FA-KES) articles beside the corpus."),
+    plain_corpus_share: float = typer.Option(
+        TrainConfig.plain_corpus_share, min=0.01, max=1.0,
+        help="Share of the corpus's passages without a source mention each epoch trains on "
+             "(a different part each epoch; faster epochs)."),
     learning_curve: bool = typer.Option(
         False, "--learning-curve", help=f"Also train on {_CURVE_SHARES} of the data for the model card."),
     bootstrap: int = typer.Option(DEFAULT_REPLICATES, help="Bootstrap samples for the card's confidence intervals."),
@@ -69,7 +73,7 @@ def train_command(
     """Train the role classifier and source tagger; resumes an interrupted run in the same --out."""
     config = TrainConfig(base_model=base_model, epochs=epochs, seed=seed, batch_size=batch_size,
                          learning_rate=learning_rate, max_steps=max_steps, corrected_weight=corrected_weight,
-                         real_weight=real_weight,
+                         real_weight=real_weight, plain_corpus_share=plain_corpus_share,
                          isolate_passages=isolate_passages, context_segment=context_segment,
                          group_by_length=group_by_length,
                          freeze_word_embeddings=freeze_word_embeddings, freeze_layers=freeze_layers)

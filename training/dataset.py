@@ -30,6 +30,11 @@ def training_windows(
     return rows
 
 
+def has_mention(row: dict[str, Any]) -> bool:
+    """Whether a training window marks any source mention (a B or I tag)."""
+    return any(t not in (0, IGNORE) for t in row["tags"])
+
+
 def class_weights(counts: Counter, size: int, power: float = 0.5, cap: float = 10.0) -> list[float]:
     """Inverse-frequency weights (softened by ``power``), mean 1 over seen classes, capped."""
     total = sum(counts.values()) or 1

@@ -33,7 +33,7 @@ from sourcemark.model.backbone import resolve_backbone
 from sourcemark.model.calibration import fit_temperature
 from sourcemark.model.network import SourcemarkNet, collate
 from sourcemark.training.config import TrainConfig
-from sourcemark.training.dataset import label_weights, training_windows
+from sourcemark.training.dataset import has_mention, label_weights, training_windows
 
 CHECKPOINT_DIR = "checkpoint"
 
@@ -157,9 +157,11 @@ class Trainer:
                                    cfg.context_segment)
         role_w, tag_w = label_weights(windows)
         lengths = [len(row["input_ids"]) for row in windows]
+        corpus_docs = [not is_bundled_real_article(d) for d in base] + [False] * len(corrected_docs)
+        rotating = [corpus_docs[row["doc_index"]] and not has_mention(row) for row in windows]
         role_loss = nn.CrossEntropyLoss(weight=torch.tensor(role_w), reduction="none", ignore_index=-100)
         tag_loss = nn.CrossEntropyLoss(weight=torch.tensor(tag_w), reduction="none", ignore_index=-100)
-        steps_per_epoch = (len(windows) + cfg.batch_size - 1) // cfg.batch_size
+        steps_per_epoch = (len(epoch_order(lengths, cfg, 0, rotating)) + cfg.batch_size - 1) // cfg.batch_size
         total = steps_per_epoch * cfg.epochs
         if cfg.max_steps:
             total = min(total, cfg.max_steps)
@@ -187,7 +189,7 @@ class Trainer:
                 break
             net.train()
             epoch_started = time.time()
-            order = epoch_order(lengths, cfg, epoch)
+            order = epoch_order(lengths, cfg, epoch, rotating)
             bar = tqdm(range(steps_per_epoch), desc=f"epoch {epoch + 1}/{cfg.epochs}",
                        disable=not self.progress, unit="batch")
             running = 0.0
@@ -266,21 +268,45 @@ def freeze_lower_layers(encoder: nn.Module, count: int) -> None:
             parameter.requires_grad_(False)
 
 
-def epoch_order(lengths: Sequence[int], cfg: TrainConfig, epoch: int) -> torch.Tensor:
-    """The order windows are batched in this epoch: a shuffle, grouped by length when configured.
+def epoch_windows(rotating: Sequence[bool], share: float, seed: int, epoch: int) -> list[int]:
+    """The windows one epoch trains on: every fixed window and this epoch's part of the rotating ones.
+
+    The rotating windows (the authored corpus) are shuffled once per run and
+    taken in consecutive slices of ``share`` of them, wrapping around, so
+    epoch after epoch covers all of them before any repeats.
+    """
+    fixed = [i for i, r in enumerate(rotating) if not r]
+    pool = [i for i, r in enumerate(rotating) if r]
+    if share >= 1.0 or not pool:
+        return list(range(len(rotating)))
+    random.Random(seed).shuffle(pool)
+    size = max(1, round(len(pool) * share))
+    start = (epoch * size) % len(pool)
+    part = (pool + pool)[start : start + size]
+    return sorted(fixed + part)
+
+
+def epoch_order(lengths: Sequence[int], cfg: TrainConfig, epoch: int,
+                rotating: Sequence[bool] | None = None) -> torch.Tensor:
+    """The windows of this epoch, in batch order: a shuffle, grouped by length when configured.
 
     Isolated passages are short and vary a lot in length, so random batches
     carry much padding. Grouping (transformers' own helper: shuffle, then sort
     inside mega-batches) keeps batches random across the epoch while the
-    windows inside one batch have similar lengths.
+    windows inside one batch have similar lengths. With ``rotating`` (the
+    authored corpus's windows without a mention), only
+    ``cfg.plain_corpus_share`` of those take part (:func:`epoch_windows`).
     """
+    chosen = epoch_windows(rotating if rotating is not None else [False] * len(lengths),
+                           cfg.plain_corpus_share, cfg.seed, epoch)
     generator = torch.Generator().manual_seed(cfg.seed + epoch)
     if not cfg.group_by_length:
-        return torch.randperm(len(lengths), generator=generator)
+        return torch.tensor(chosen)[torch.randperm(len(chosen), generator=generator)]
     # transformers is slow to import and every `sourcemark` command imports this module: loaded to train
     from transformers.trainer_pt_utils import get_length_grouped_indices
 
-    return torch.tensor(get_length_grouped_indices(list(lengths), cfg.batch_size, generator=generator))
+    grouped = get_length_grouped_indices([lengths[i] for i in chosen], cfg.batch_size, generator=generator)
+    return torch.tensor(chosen)[torch.tensor(grouped)]
 
 
 def selection_score(scores: dict[str, float], epoch: int) -> float:

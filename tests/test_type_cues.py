@@ -1,0 +1,35 @@
+"""Types that a mention's own words settle under the guide's type table, whatever the tagger or registry say."""
+
+from __future__ import annotations
+
+import pytest
+
+from sourcemark.model.type_cues import stated_type
+
+
+@pytest.mark.parametrize("span, expected", [
+    ("Pro-Assad regime state media", "state_media"),
+    ("the state-run news agency", "state_media"),
+    ("Iran's state television", "state_media"),
+    ("regime media", "state_media"),
+    ("The main Syrian opposition group", "official"),
+    ("leading opposition figure George Sabra", "official"),
+    ("the opposition's negotiators", "official"),
+    ("Syria's opposition", "official"),
+])
+def test_phrases_that_settle_a_type(span: str, expected: str) -> None:
+    assert stated_type(span) == expected
+
+
+@pytest.mark.parametrize("span", [
+    "the opposition",  # typed by what the sentence has it do: fighters or politicians
+    "opposition fighters",
+    "an opposition media activist",
+    "pro-opposition Telegram channels",
+    "Opposition activists",
+    "HTS's official media channels on Telegram",  # a group's own channel, not state media
+    "the defence ministry",
+    "Reuters",
+])
+def test_phrases_that_settle_nothing(span: str) -> None:
+    assert stated_type(span) is None
