@@ -24,7 +24,9 @@ KNOWN_LIMITS = """\
   that refers back ("he", "the official") takes the type of the source named just before it in its
   own or the previous passage, which is wrong when that was another source.
 - Text without line breaks (datasets, CSV exports) is cut by rules for headlines, dates, datelines,
-  credit lines and page furniture; lists of related headlines without punctuation are not cut.
+  credit lines and page furniture; lists of related headlines without punctuation are cut by
+  headline length and a few cues, often a word or two off, and a sentence-case section heading
+  ("Chemical attacks") runs into the sentence after it.
 """
 
 
