@@ -1,5 +1,8 @@
 """Learning curve: corpus-dev scores when training on 25/50/75/100% of the training documents.
 
+The training documents are the default run's (``--data bundled``): the
+authored corpus's training split and the FA-KES training articles.
+
 Run: ``python bench/learning_curve.py [--model models/default] [--epochs N]``.
 Trains on 25, 50 and 75% of the training documents (about 1.5 times the
 default training time in all). The 100% point is the ``--model`` directory's
@@ -24,7 +27,7 @@ from _common import save_results  # noqa: E402
 
 from sourcemark.model.annotator import Annotator, ModelLoadError  # noqa: E402
 from sourcemark.training.config import TrainConfig  # noqa: E402
-from sourcemark.bundled import split_corpus  # noqa: E402
+from sourcemark.bundled import bundled_training_documents  # noqa: E402
 from sourcemark.eval.dev_scores import dev_scores  # noqa: E402
 from sourcemark.training.pipeline import SHIPPED_CURVE_FILE, curve_key, learning_curve  # noqa: E402
 from sourcemark.training.trainer import data_hash  # noqa: E402
@@ -51,7 +54,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=TrainConfig.epochs)
     args = parser.parse_args()
     config = TrainConfig(epochs=args.epochs)
-    train, dev = split_corpus()
+    train, dev = bundled_training_documents()
     train_hash = data_hash(train)
     started = time.time()
     points = learning_curve(config, train, dev, full_model_scores(args.model, config, train_hash, dev))

@@ -82,6 +82,20 @@ def test_training_is_deterministic_for_a_seed(tiny_backbone: Path, tmp_path: Pat
     assert states[0] == states[1]
 
 
+def test_a_plain_corpus_share_shortens_every_epoch_of_a_real_training(tiny_backbone: Path, tmp_path: Path) -> None:
+    train = synthetic_documents(8, seed=3)  # user documents: the corpus, to the trainer
+    steps = {}
+    for share in (1.0, 0.25):
+        result = Trainer(_config(tiny_backbone, epochs=2, plain_corpus_share=share), tmp_path / str(share),
+                         progress=False, log=lambda m: None).train(train, [])
+        steps[share] = [h["step"] for h in result.history]
+        assert result.counts["train_windows"] > 0
+    per_epoch_all, per_epoch_share = steps[1.0][0], steps[0.25][0]
+    assert steps[1.0] == [per_epoch_all, 2 * per_epoch_all]
+    assert steps[0.25] == [per_epoch_share, 2 * per_epoch_share]
+    assert per_epoch_share < 0.8 * per_epoch_all  # plain windows (no mention) are most of them
+
+
 @pytest.mark.parametrize("freeze", [True, False])
 def test_word_embeddings_stay_pretrained_only_when_frozen(tiny_backbone: Path, tmp_path: Path, freeze: bool) -> None:
     Trainer(_config(tiny_backbone, epochs=1, max_steps=3, freeze_word_embeddings=freeze), tmp_path,

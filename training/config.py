@@ -50,11 +50,12 @@ class TrainConfig:
     #: Loss weight of the bundled real articles (FA-KES) beside the authored corpus: real text is what
     #: the model is judged on, and it is a sixth of the training passages.
     real_weight: float = 1.0
-    #: Share of the authored corpus's windows without a source mention that each epoch trains on (a
+    #: Share of the corpus's windows without a source mention that each epoch trains on (a
     #: different part each epoch, so the epochs together cover them all). Windows with a mention, real
     #: articles and corrected documents are used whole every epoch: the tagger learns slowest, while the
     #: role head learns the corpus's plain passages (over half its windows) early. 0.4 took the default's
-    #: training from 23.6 to 19.6 minutes; 1.0 uses every window every epoch.
+    #: training from 23.6 to 19.6 minutes; 1.0 uses every window every epoch. "Corpus" is every training
+    #: document that is neither a bundled real article nor a correction (the authored corpus, or --data).
     plain_corpus_share: float = 0.4
     seed: int = 13
     data_fraction: float = 1.0

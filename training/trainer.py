@@ -157,11 +157,13 @@ class Trainer:
                                    cfg.context_segment)
         role_w, tag_w = label_weights(windows)
         lengths = [len(row["input_ids"]) for row in windows]
+        # the corpus: every training document that is neither a bundled real article nor a correction
         corpus_docs = [not is_bundled_real_article(d) for d in base] + [False] * len(corrected_docs)
         rotating = [corpus_docs[row["doc_index"]] and not has_mention(row) for row in windows]
         role_loss = nn.CrossEntropyLoss(weight=torch.tensor(role_w), reduction="none", ignore_index=-100)
         tag_loss = nn.CrossEntropyLoss(weight=torch.tensor(tag_w), reduction="none", ignore_index=-100)
-        steps_per_epoch = (len(epoch_order(lengths, cfg, 0, rotating)) + cfg.batch_size - 1) // cfg.batch_size
+        steps_per_epoch = (len(epoch_windows(rotating, cfg.plain_corpus_share, cfg.seed, 0)) + cfg.batch_size - 1) \
+            // cfg.batch_size
         total = steps_per_epoch * cfg.epochs
         if cfg.max_steps:
             total = min(total, cfg.max_steps)
@@ -271,7 +273,7 @@ def freeze_lower_layers(encoder: nn.Module, count: int) -> None:
 def epoch_windows(rotating: Sequence[bool], share: float, seed: int, epoch: int) -> list[int]:
     """The windows one epoch trains on: every fixed window and this epoch's part of the rotating ones.
 
-    The rotating windows (the authored corpus) are shuffled once per run and
+    The rotating windows (plain corpus windows) are shuffled once per run and
     taken in consecutive slices of ``share`` of them, wrapping around, so
     epoch after epoch covers all of them before any repeats.
     """
