@@ -54,7 +54,7 @@ class TrainConfig:
     #: different part each epoch, so the epochs together cover them all). Windows with a mention, real
     #: articles and corrected documents are used whole every epoch: the tagger learns slowest, while the
     #: role head learns the corpus's plain passages (over half its windows) early. 0.4 took the default's
-    #: training from 23.6 to 19.6 minutes; 1.0 uses every window every epoch. "Corpus" is every training
+    #: training from 23.6 to 19.6-20.8 minutes; 1.0 uses every window every epoch. "Corpus" is every training
     #: document that is neither a bundled real article nor a correction (the authored corpus, or --data).
     plain_corpus_share: float = 0.4
     seed: int = 13
