@@ -284,14 +284,16 @@ class Annotator:
                 continue
             mention = SourceMention(edges[0], edges[1], m.type, round(m.score, 4))
             identified = self.registry.identify(doc.text[m.start : m.end])
+            registry_type = None
             if identified is not None:
                 # A known outlet anywhere in the mention decides its type: predicted spans often run on past
                 # the name ("Al-Naba claims"), so requiring the name to cover most of the span misses them.
-                match, mention.type = identified
+                match, registry_type = identified
+                mention.type = registry_type
                 mention.extra["registry_id"] = match.entry.id
             stated = stated_type(doc.text[mention.start : mention.end])
             # the words settle the type over the tagger, and over a government the registry found in the span
-            if stated is not None and (identified is None or mention.type == "official"):
+            if stated is not None and registry_type in (None, "official"):
                 mention.type = stated
             mentions.append(mention)
         return mentions

@@ -7,7 +7,7 @@ VENV="${SOURCEMARK_VENV:-.venv}"
 MODEL="${SOURCEMARK_MODEL:-models/default}"
 export HF_HUB_OFFLINE=1
 if [ ! -f "$MODEL/sourcemark.json" ] || [ -d "$MODEL/checkpoint" ]; then
-  echo "training the default model into $MODEL (about 20 minutes on 2 CPU cores)..." >&2
+  echo "training the default model into $MODEL (about 17 minutes on 2 CPU cores)..." >&2
   "$VENV/bin/sourcemark" train --out "$MODEL"
 fi
 mkdir -p out

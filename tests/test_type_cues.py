@@ -15,7 +15,11 @@ from sourcemark.model.type_cues import stated_type
     ("The main Syrian opposition group", "official"),
     ("leading opposition figure George Sabra", "official"),
     ("the opposition's negotiators", "official"),
+    ("the opposition Syrian National Coalition's president", "official"),  # capitalised name words between
     ("Syria's opposition", "official"),
+    ("the president's deputy John Smith", "official"),  # guide rule 14: envoys, diplomats, office holders
+    ("his French counterpart Laurent Fabius", "official"),
+    ("the UN envoy", "official"),
 ])
 def test_phrases_that_settle_a_type(span: str, expected: str) -> None:
     assert stated_type(span) == expected
@@ -23,12 +27,16 @@ def test_phrases_that_settle_a_type(span: str, expected: str) -> None:
 
 @pytest.mark.parametrize("span", [
     "the opposition",  # typed by what the sentence has it do: fighters or politicians
+    "the opposition says its group",  # lower-case words are not a name between "opposition" and a head
     "opposition fighters",
     "an opposition media activist",
     "pro-opposition Telegram channels",
     "Opposition activists",
     "HTS's official media channels on Telegram",  # a group's own channel, not state media
     "the defence ministry",
+    "a senior rebel envoy",  # a rebel office: armed_group (rule 14)
+    "the agency's deputy country director",  # a UN agency's staff: humanitarian_org
+    "the governor's Facebook page",  # the medium is marked
     "Reuters",
 ])
 def test_phrases_that_settle_nothing(span: str) -> None:

@@ -160,8 +160,6 @@ class Trainer:
         # the corpus: every training document that is neither a bundled real article nor a correction
         corpus_docs = [not is_bundled_real_article(d) for d in base] + [False] * len(corrected_docs)
         rotating = [corpus_docs[row["doc_index"]] and not has_mention(row) for row in windows]
-        role_loss = nn.CrossEntropyLoss(weight=torch.tensor(role_w), reduction="none", ignore_index=-100)
-        tag_loss = nn.CrossEntropyLoss(weight=torch.tensor(tag_w), reduction="none", ignore_index=-100)
         steps_per_epoch = (len(epoch_windows(rotating, cfg.plain_corpus_share, cfg.seed, 0)) + cfg.batch_size - 1) \
             // cfg.batch_size
         total = steps_per_epoch * cfg.epochs
@@ -185,7 +183,7 @@ class Trainer:
                 state["epoch"] + 1, state["step"], state["history"], state["best"], state["version"])
             self.log(f"resuming from epoch {start_epoch + 1} ({self._checkpoint_path()})")
         annotator = Annotator(net, tokenizer, ModelSettings.from_config(cfg, version))
-        pad = tokenizer.pad_token_id or 0
+        losses = BatchLoss(net, role_w, tag_w, cfg.tag_loss_weight, tokenizer.pad_token_id or 0)
         for epoch in range(start_epoch, cfg.epochs):
             if cfg.max_steps and step >= cfg.max_steps:
                 break
@@ -199,16 +197,7 @@ class Trainer:
                 if cfg.max_steps and step >= cfg.max_steps:
                     break
                 rows = [windows[k] for k in order[b * cfg.batch_size : (b + 1) * cfg.batch_size].tolist()]
-                batch = collate(rows, pad)
-                out = net(batch["input_ids"], batch["attention_mask"], batch["passage_batch"],
-                          batch["passage_spans"], batch["features"], batch["token_type_ids"])
-                window_w = torch.tensor([row["weight"] for row in rows], dtype=torch.float32)
-                r_loss = role_loss(out["role_logits"], batch["roles"]) * window_w[batch["passage_batch"]]
-                r_mask = (batch["roles"] != -100).float()
-                t_raw = tag_loss(out["tag_logits"].transpose(1, 2), batch["tags"]) * window_w[:, None]
-                t_mask = (batch["tags"] != -100).float()
-                loss = r_loss.sum() / r_mask.sum().clamp(min=1) + \
-                    cfg.tag_loss_weight * t_raw.sum() / t_mask.sum().clamp(min=1)
+                loss = losses(rows)
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
                 optimizer.step()
@@ -250,6 +239,36 @@ class Trainer:
         return TrainResult(self.out_dir, version, time.time() - started, best["epoch"],
                            {k: v for k, v in best.items() if k not in ("epoch", "selection")}, history, temperature,
                            train_hash, counts)
+
+
+class BatchLoss:
+    """A batch of training windows to its loss: role loss per passage plus weighted tag loss per token.
+
+    Both are weighted by each window's document weight (corrected documents
+    count more) and the classes' weights, and averaged over labelled
+    positions. A class so that the training loop and ``bench/train_step.py``
+    compute the very same step.
+    """
+
+    def __init__(self, net: SourcemarkNet, role_weights: Sequence[float], tag_weights: Sequence[float],
+                 tag_loss_weight: float, pad_id: int) -> None:
+        self.net = net
+        self.role_loss = nn.CrossEntropyLoss(weight=torch.tensor(role_weights), reduction="none", ignore_index=-100)
+        self.tag_loss = nn.CrossEntropyLoss(weight=torch.tensor(tag_weights), reduction="none", ignore_index=-100)
+        self.tag_loss_weight = tag_loss_weight
+        self.pad_id = pad_id
+
+    def __call__(self, rows: list[dict[str, Any]]) -> torch.Tensor:
+        batch = collate(rows, self.pad_id)
+        out = self.net(batch["input_ids"], batch["attention_mask"], batch["passage_batch"],
+                       batch["passage_spans"], batch["features"], batch["token_type_ids"])
+        window_w = torch.tensor([row["weight"] for row in rows], dtype=torch.float32)
+        r_loss = self.role_loss(out["role_logits"], batch["roles"]) * window_w[batch["passage_batch"]]
+        r_mask = (batch["roles"] != -100).float()
+        t_raw = self.tag_loss(out["tag_logits"].transpose(1, 2), batch["tags"]) * window_w[:, None]
+        t_mask = (batch["tags"] != -100).float()
+        return r_loss.sum() / r_mask.sum().clamp(min=1) + \
+            self.tag_loss_weight * t_raw.sum() / t_mask.sum().clamp(min=1)
 
 
 def freeze_lower_layers(encoder: nn.Module, count: int) -> None:
