@@ -12,7 +12,7 @@ import hashlib
 import json
 import os
 import threading
-from dataclasses import asdict, dataclass, field, is_dataclass, replace
+from dataclasses import asdict, dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
@@ -350,9 +350,9 @@ class Annotator:
         prepared = mark_sections(working)
         if not windows:
             return prepared
-        return PreparedDocument(prepared.doc_id, prepared.text, prepared.meta, prepared.passages,
-                                prepared.model_version, prepared.extra,
-                                windows=self._windows(prepared, 0), windows_key=self._windows_key())
+        # every Document field, named once: a field added to Document is carried over too
+        carried = {f.name: getattr(prepared, f.name) for f in fields(Document)}
+        return PreparedDocument(**carried, windows=self._windows(prepared, 0), windows_key=self._windows_key())
 
     def annotate(self, documents: Iterable[Document], batch_size: int = 16,
                  docs_per_chunk: int = 32, resegment: bool = False) -> Iterator[Document]:
