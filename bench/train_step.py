@@ -27,10 +27,10 @@ from _common import save_results  # noqa: E402
 
 import torch  # noqa: E402
 
-from sourcemark.bundled import bundled_training_documents, is_bundled_real_article  # noqa: E402
+from sourcemark.bundled import bundled_training_documents  # noqa: E402
 from sourcemark.training.config import TrainConfig  # noqa: E402
-from sourcemark.training.dataset import has_mention, label_weights, training_windows  # noqa: E402
-from sourcemark.training.trainer import BatchLoss, Trainer, epoch_order  # noqa: E402
+from sourcemark.training.dataset import label_weights, training_windows  # noqa: E402
+from sourcemark.training.trainer import BatchLoss, Trainer, epoch_order, plain_corpus_windows  # noqa: E402
 
 #: Batches timed before the measured ones: the first steps allocate and warm caches.
 WARM_UP = 5
@@ -43,8 +43,8 @@ def time_batch_size(config: TrainConfig, batches: int, seed: int) -> dict[str, f
     docs = bundled_training_documents()[0]
     windows = training_windows(docs, tokenizer, config.max_length, config.context, [1.0] * len(docs),
                                config.isolate_passages, config.context_segment)
-    rotating = [not is_bundled_real_article(docs[row["doc_index"]]) and not has_mention(row) for row in windows]
-    order = epoch_order([len(row["input_ids"]) for row in windows], config, 0, rotating).tolist()
+    order = epoch_order([len(row["input_ids"]) for row in windows], config, 0,
+                        plain_corpus_windows(windows, docs)).tolist()
     size = config.batch_size
     all_batches = [order[b : b + size] for b in range(0, len(order), size)]
     sample = random.Random(seed).sample(all_batches, min(len(all_batches), batches + WARM_UP))

@@ -100,7 +100,7 @@ def _names_in(words: Sequence[str], key: tuple[str, ...]) -> bool:
 def _antecedent_for_name(words: tuple[str, ...], seen: Sequence[_Seen]) -> _Seen | None:
     key = tuple(w.casefold() for w in words)
     for earlier in reversed(seen):
-        if len(earlier.words) > len(key) and _names_in(earlier.words, key):
+        if _names_in(earlier.words, key):  # a word before the key is needed, so the earlier mention is longer
             return earlier
     return None
 

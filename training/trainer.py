@@ -157,9 +157,7 @@ class Trainer:
                                    cfg.context_segment)
         role_w, tag_w = label_weights(windows)
         lengths = [len(row["input_ids"]) for row in windows]
-        # the corpus: every training document that is neither a bundled real article nor a correction
-        corpus_docs = [not is_bundled_real_article(d) for d in base] + [False] * len(corrected_docs)
-        rotating = [corpus_docs[row["doc_index"]] and not has_mention(row) for row in windows]
+        rotating = plain_corpus_windows(windows, base, len(corrected_docs))
         steps_per_epoch = (len(epoch_windows(rotating, cfg.plain_corpus_share, cfg.seed, 0)) + cfg.batch_size - 1) \
             // cfg.batch_size
         total = steps_per_epoch * cfg.epochs
@@ -287,6 +285,19 @@ def freeze_lower_layers(encoder: nn.Module, count: int) -> None:
     for module in [embeddings, *layers[:count]]:
         for parameter in module.parameters():
             parameter.requires_grad_(False)
+
+
+def plain_corpus_windows(windows: Sequence[dict[str, Any]], base: Sequence[Document],
+                         corrected_count: int = 0) -> list[bool]:
+    """Which windows rotate between epochs: the corpus's windows that mark no source mention.
+
+    The corpus is every training document that is neither a bundled real
+    article nor a correction; windows index ``base`` followed by
+    ``corrected_count`` corrected documents (``doc_index``), as
+    :meth:`Trainer.train` builds them.
+    """
+    corpus_docs = [not is_bundled_real_article(d) for d in base] + [False] * corrected_count
+    return [corpus_docs[row["doc_index"]] and not has_mention(row) for row in windows]
 
 
 def epoch_windows(rotating: Sequence[bool], share: float, seed: int, epoch: int) -> list[int]:
