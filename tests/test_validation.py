@@ -92,3 +92,12 @@ def test_train_refuses_bad_training_data_before_training(tmp_path: Path) -> None
         assert result.exit_code == 1
         assert f"{data}:2: bad: passage 0: " in result.output and expected in result.output
         assert not out.exists()
+
+
+def test_train_refuses_settings_out_of_range_before_training(tmp_path: Path) -> None:
+    for option, value in (("--batch-size", "0"), ("--max-steps", "-1"), ("--plain-corpus-share", "0")):
+        out = tmp_path / f"model{option}"
+        result = runner.invoke(app, ["train", "--out", str(out), option, value, "--quiet"])
+        assert result.exit_code == 2, (option, result.output)
+        assert option in result.output
+        assert not out.exists()

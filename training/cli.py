@@ -40,9 +40,10 @@ def train_command(
         help=f"'{TrainConfig.base_model}' (bundled), a model directory or a hub id."),
     epochs: int = typer.Option(TrainConfig.epochs, help="Training epochs."),
     seed: int = typer.Option(TrainConfig.seed, help="Random seed (same seed, same model)."),
-    batch_size: int = typer.Option(TrainConfig.batch_size, help="Windows per batch."),
+    batch_size: int = typer.Option(TrainConfig.batch_size, min=1, help="Windows per batch."),
     learning_rate: float = typer.Option(TrainConfig.learning_rate, help="Encoder learning rate."),
-    max_steps: int = typer.Option(TrainConfig.max_steps, help="Stop after this many optimiser steps (0: no limit)."),
+    max_steps: int = typer.Option(
+        TrainConfig.max_steps, min=0, help="Stop after this many optimiser steps (0: no limit)."),
     isolate_passages: bool = typer.Option(
         TrainConfig.isolate_passages, "--isolate-passages/--pack-passages",
         help="One passage per window (no neighbouring text) or several passages packed with their context."),
